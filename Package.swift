@@ -1,0 +1,48 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Dossier",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "DossierCore", targets: ["DossierCore"]),
+        .executable(name: "dossier", targets: ["dossier"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"4.0.0"),
+    ],
+    targets: [
+        // zlib from the system (zlib1g-dev). Not named CZlib: ZIPFoundation owns that module name.
+        .systemLibrary(
+            name: "CDossierZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+        // The library: one folder per pipeline stage (Readers -> MIME -> Classify -> Store -> Search/Report),
+        // driven by Import. The CLI is a thin shell over it.
+        .target(
+            name: "DossierCore",
+            dependencies: [
+                "CDossierZlib",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .executableTarget(
+            name: "dossier",
+            dependencies: [
+                "DossierCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "DossierCoreTests",
+            dependencies: ["DossierCore"],
+            resources: [.copy("Fixtures")]
+        ),
+    ]
+)

@@ -1,0 +1,120 @@
+import GRDB
+
+/// The archive database schema, as an ordered list of migrations (GRDB's `DatabaseMigrator`).
+/// Never edit a shipped migration: add a new one.
+///
+/// Tables
+/// - `run`: one row per command run that changes the archive, with its ledger counts.
+/// - `message`: one row per unique message (identity: Message-ID, else SHA-256 of the bytes).
+///   Its `id` is the rowid of `message_fts`.
+/// - `copy`: every place a message was read from (mailbox, path, offset, folder, flags) and the
+///   SHA-256 of that copy's bytes (a copy with the same Message-ID but other bytes keeps its own blob).
+/// - `address`: participants by role (from, sender, reply-to, to, cc, bcc), lowercased address.
+/// - `reference`: In-Reply-To / References ids, for threading.
+/// - `attachment`: decoded attachments, content-addressed by SHA-256 (files under objects/).
+/// - `quarantine`: inputs that are not messages, with the reason and where the bytes were kept.
+/// - `message_fts`: contentless FTS5 index (subject, addresses and names by role, body text,
+///   attachment names). Contentless keeps the index small and inserts fast; a row is deleted by
+///   re-deriving its values from the stored original, which is deterministic.
+public enum Schema {
+    public static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: core archive") { db in
+            try db.execute(sql: """
+                CREATE TABLE run (
+                    id INTEGER PRIMARY KEY,
+                    command TEXT NOT NULL,
+                    arguments TEXT NOT NULL,          -- JSON array of the command line
+                    started_at TEXT NOT NULL,         -- RFC 3339 UTC
+                    finished_at TEXT,
+                    status TEXT NOT NULL,             -- running | completed | interrupted | failed
+                    read INTEGER NOT NULL DEFAULT 0,
+                    stored INTEGER NOT NULL DEFAULT 0,
+                    duplicate INTEGER NOT NULL DEFAULT 0,
+                    quarantined INTEGER NOT NULL DEFAULT 0,
+                    excluded INTEGER NOT NULL DEFAULT 0,
+                    bytes_read INTEGER NOT NULL DEFAULT 0,
+                    sources INTEGER NOT NULL DEFAULT 0,
+                    error TEXT
+                );
+                CREATE TABLE message (
+                    id INTEGER PRIMARY KEY,
+                    key TEXT NOT NULL UNIQUE,
+                    message_id TEXT,                  -- without angle brackets
+                    sha256 TEXT NOT NULL,             -- of the first copy stored
+                    date INTEGER,                     -- Unix seconds UTC; NULL when unreadable
+                    subject TEXT,
+                    from_address TEXT,
+                    from_name TEXT,
+                    size INTEGER NOT NULL,
+                    attachment_count INTEGER NOT NULL DEFAULT 0,
+                    unknown_charsets TEXT,            -- comma-separated, NULL when none
+                    truncated_nesting INTEGER NOT NULL DEFAULT 0,
+                    status TEXT NOT NULL DEFAULT 'stored',
+                    first_run INTEGER NOT NULL REFERENCES run(id)
+                );
+                CREATE UNIQUE INDEX message_by_message_id ON message(message_id) WHERE message_id IS NOT NULL;
+                CREATE INDEX message_by_sha256 ON message(sha256);
+                CREATE INDEX message_by_date ON message(date);
+                CREATE TABLE copy (
+                    id INTEGER PRIMARY KEY,
+                    message INTEGER NOT NULL REFERENCES message(id) ON DELETE CASCADE,
+                    run INTEGER NOT NULL REFERENCES run(id),
+                    sha256 TEXT NOT NULL,
+                    size INTEGER NOT NULL,
+                    mailbox TEXT NOT NULL,
+                    path TEXT NOT NULL,
+                    offset INTEGER NOT NULL DEFAULT -1, -- -1: one message per file
+                    folder TEXT NOT NULL,
+                    flags TEXT NOT NULL,
+                    UNIQUE (message, mailbox, path, offset)
+                );
+                CREATE INDEX copy_by_mailbox_folder ON copy(mailbox, folder);
+                CREATE TABLE address (
+                    message INTEGER NOT NULL REFERENCES message(id) ON DELETE CASCADE,
+                    role TEXT NOT NULL,               -- from | sender | reply-to | to | cc | bcc
+                    address TEXT NOT NULL,            -- lowercased
+                    name TEXT
+                );
+                CREATE INDEX address_by_message ON address(message);
+                CREATE INDEX address_by_address ON address(address);
+                CREATE TABLE reference (
+                    message INTEGER NOT NULL REFERENCES message(id) ON DELETE CASCADE,
+                    kind TEXT NOT NULL,               -- in-reply-to | references
+                    position INTEGER NOT NULL,
+                    message_id TEXT NOT NULL
+                );
+                CREATE INDEX reference_by_message ON reference(message);
+                CREATE INDEX reference_by_message_id ON reference(message_id);
+                CREATE TABLE attachment (
+                    id INTEGER PRIMARY KEY,
+                    message INTEGER NOT NULL REFERENCES message(id) ON DELETE CASCADE,
+                    part TEXT NOT NULL,               -- IMAP-style part number
+                    name TEXT,                        -- sanitised for display; never a path
+                    content_type TEXT NOT NULL,
+                    size INTEGER NOT NULL,
+                    sha256 TEXT NOT NULL
+                );
+                CREATE INDEX attachment_by_message ON attachment(message);
+                CREATE INDEX attachment_by_sha256 ON attachment(sha256);
+                CREATE TABLE quarantine (
+                    id INTEGER PRIMARY KEY,
+                    run INTEGER NOT NULL REFERENCES run(id),
+                    mailbox TEXT NOT NULL,
+                    path TEXT NOT NULL,
+                    offset INTEGER NOT NULL DEFAULT -1,
+                    reason TEXT NOT NULL,
+                    size INTEGER NOT NULL,
+                    sha256 TEXT,                      -- of the kept bytes; NULL when nothing could be read
+                    UNIQUE (path, offset, sha256)
+                );
+                CREATE VIRTUAL TABLE message_fts USING fts5(
+                    subject, from_addr, to_addr, cc_addr, bcc_addr, body, attachment,
+                    content = '',
+                    tokenize = 'unicode61 remove_diacritics 2'
+                );
+                """)
+        }
+        return migrator
+    }
+}
