@@ -41,8 +41,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DossierCoreTests",
-            dependencies: ["DossierCore"],
-            resources: [.copy("Fixtures")]
+            dependencies: ["DossierCore"]
         ),
     ]
 )

@@ -4,7 +4,8 @@ import GRDB
 /// Never edit a shipped migration: add a new one.
 ///
 /// Tables
-/// - `run`: one row per command run that changes the archive, with its ledger counts.
+/// - `run`: one row per command run that changes the archive, with its ledger counts;
+///   `run_reason` breaks its quarantined and excluded counts down by reason.
 /// - `message`: one row per unique message (identity: Message-ID, else SHA-256 of the bytes).
 ///   Its `id` is the rowid of `message_fts`.
 /// - `copy`: every place a message was read from (mailbox, path, offset, folder, flags) and the
@@ -37,6 +38,13 @@ public enum Schema {
                     sources INTEGER NOT NULL DEFAULT 0,
                     error TEXT
                 );
+                CREATE TABLE run_reason (
+                    run INTEGER NOT NULL REFERENCES run(id),
+                    outcome TEXT NOT NULL,            -- quarantined | excluded
+                    reason TEXT NOT NULL,
+                    count INTEGER NOT NULL,
+                    PRIMARY KEY (run, outcome, reason)
+                );
                 CREATE TABLE message (
                     id INTEGER PRIMARY KEY,
                     key TEXT NOT NULL UNIQUE,
@@ -50,7 +58,8 @@ public enum Schema {
                     attachment_count INTEGER NOT NULL DEFAULT 0,
                     unknown_charsets TEXT,            -- comma-separated, NULL when none
                     truncated_nesting INTEGER NOT NULL DEFAULT 0,
-                    status TEXT NOT NULL DEFAULT 'stored',
+                    status TEXT NOT NULL DEFAULT 'stored', -- stored | excluded (later: filed, noise, ...)
+                    reason TEXT,                      -- why, for excluded (e.g. window)
                     first_run INTEGER NOT NULL REFERENCES run(id)
                 );
                 CREATE UNIQUE INDEX message_by_message_id ON message(message_id) WHERE message_id IS NOT NULL;
@@ -106,7 +115,7 @@ public enum Schema {
                     reason TEXT NOT NULL,
                     size INTEGER NOT NULL,
                     sha256 TEXT,                      -- of the kept bytes; NULL when nothing could be read
-                    UNIQUE (path, offset, sha256)
+                    UNIQUE (run, path, offset)
                 );
                 CREATE VIRTUAL TABLE message_fts USING fts5(
                     subject, from_addr, to_addr, cc_addr, bcc_addr, body, attachment,

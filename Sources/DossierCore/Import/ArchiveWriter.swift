@@ -1,0 +1,138 @@
+import Foundation
+import GRDB
+
+/// What happened to one item read, as counted in the run's ledger.
+enum ItemOutcome: Equatable {
+    case stored
+    case duplicate
+    case excluded(reason: String)
+    case quarantined(reason: String)
+}
+
+/// The single database writer of an import. It decides identity (Message-ID, else the bytes'
+/// SHA-256) against what the archive already holds and writes rows; all parsing and object I/O
+/// happened before, in `MessagePreparer`.
+struct ArchiveWriter {
+    let runID: Int64
+
+    func write(_ item: PreparedItem, _ db: Database) throws -> ItemOutcome {
+        switch item {
+        case .failure(let message):
+            throw ImportError.archiveFailure(message)
+        case .quarantine(let location, let reason, let sha256, let size):
+            try db.cachedStatement(sql: """
+                INSERT OR IGNORE INTO quarantine (run, mailbox, path, offset, reason, size, sha256)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """).execute(arguments: [runID, location.mailbox, location.path, location.offset ?? -1, reason, size, sha256])
+            return .quarantined(reason: reason)
+        case .message(let message):
+            return try write(message, db)
+        }
+    }
+
+    private func write(_ message: PreparedMessage, _ db: Database) throws -> ItemOutcome {
+        let existing: Row?
+        if let messageID = message.messageID {
+            existing = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, status FROM message WHERE message_id = ?"),
+                                        arguments: [messageID])
+        } else {
+            existing = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, status FROM message WHERE message_id IS NULL AND sha256 = ?"),
+                                        arguments: [message.sha256])
+        }
+
+        if let existing {
+            let id: Int64 = existing["id"]
+            let status: String = existing["status"]
+            try insertCopy(message, messageRowID: id, db)
+            switch message.decision {
+            case .exclude(let reason):
+                return .excluded(reason: reason)
+            case .keep where status == "excluded":
+                // Seen before only outside a window; now it is wanted: give it its content.
+                try db.cachedStatement(sql: "UPDATE message SET status = 'stored', reason = NULL, sha256 = ?, size = ? WHERE id = ?")
+                    .execute(arguments: [message.sha256, message.size, id])
+                try insertContent(message, messageRowID: id, db)
+                return .stored
+            case .keep:
+                return .duplicate
+            }
+        }
+
+        let status: String
+        let reason: String?
+        switch message.decision {
+        case .keep: (status, reason) = ("stored", nil)
+        case .exclude(let why): (status, reason) = ("excluded", why)
+        }
+        try db.cachedStatement(sql: """
+            INSERT INTO message (key, message_id, sha256, date, subject, from_address, from_name, size,
+                                 attachment_count, unknown_charsets, truncated_nesting, status, reason, first_run)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [
+                message.key, message.messageID, message.sha256,
+                message.date.map { Int64($0.timeIntervalSince1970.rounded(.down)) },
+                status == "stored" ? message.subject : nil,
+                status == "stored" ? message.fromAddress : nil,
+                status == "stored" ? message.fromName : nil,
+                message.size, status == "stored" ? message.attachments.count : 0,
+                message.unknownCharsets.isEmpty ? nil : message.unknownCharsets.joined(separator: ","),
+                message.truncatedNesting, status, reason, runID,
+            ])
+        let id = db.lastInsertedRowID
+        try insertCopy(message, messageRowID: id, db)
+        if status == "stored" {
+            try insertContent(message, messageRowID: id, db)
+            return .stored
+        }
+        return .excluded(reason: reason ?? "excluded")
+    }
+
+    private func insertCopy(_ message: PreparedMessage, messageRowID: Int64, _ db: Database) throws {
+        let location = message.location
+        try db.cachedStatement(sql: """
+            INSERT OR IGNORE INTO copy (message, run, sha256, size, mailbox, path, offset, folder, flags)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [messageRowID, runID, message.sha256, message.size, location.mailbox,
+                                     location.path, location.offset ?? -1, location.folder, location.flags])
+    }
+
+    /// Rows that only a stored (not excluded) message has: participants, references,
+    /// attachments and its search index entry.
+    private func insertContent(_ message: PreparedMessage, messageRowID id: Int64, _ db: Database) throws {
+        if message.subject != nil || message.fromAddress != nil {
+            try db.cachedStatement(sql: "UPDATE message SET subject = ?, from_address = ?, from_name = ?, attachment_count = ? WHERE id = ? AND subject IS NULL AND from_address IS NULL")
+                .execute(arguments: [message.subject, message.fromAddress, message.fromName, message.attachments.count, id])
+        }
+        let address = try db.cachedStatement(sql: "INSERT INTO address (message, role, address, name) VALUES (?, ?, ?, ?)")
+        for entry in message.addresses {
+            try address.execute(arguments: [id, entry.role, entry.address, entry.name])
+        }
+        let reference = try db.cachedStatement(sql: "INSERT INTO reference (message, kind, position, message_id) VALUES (?, ?, ?, ?)")
+        for (position, entry) in message.references.enumerated() {
+            try reference.execute(arguments: [id, entry.kind, position, entry.id])
+        }
+        let attachment = try db.cachedStatement(sql: """
+            INSERT INTO attachment (message, part, name, content_type, size, sha256) VALUES (?, ?, ?, ?, ?, ?)
+            """)
+        for entry in message.attachments {
+            try attachment.execute(arguments: [id, entry.part, entry.name, entry.contentType, entry.size, entry.sha256])
+        }
+        let search = message.search
+        try db.cachedStatement(sql: """
+            INSERT INTO message_fts (rowid, subject, from_addr, to_addr, cc_addr, bcc_addr, body, attachment)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [id, search.subject, search.from, search.to, search.cc, search.bcc,
+                                     search.body, search.attachment])
+    }
+}
+
+/// Why an import stopped before the end.
+public enum ImportError: Error, CustomStringConvertible {
+    case archiveFailure(String)
+
+    public var description: String {
+        switch self {
+        case .archiveFailure(let message): return message
+        }
+    }
+}

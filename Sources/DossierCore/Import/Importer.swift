@@ -1,0 +1,211 @@
+import Foundation
+import GRDB
+import Logging
+
+/// Options of one `dossier import` run.
+public struct ImportOptions: Sendable {
+    public var paths: [String]
+    /// `--mailbox NAME`: the mailbox every source is recorded under; nil derives it from the path.
+    public var mailbox: String?
+    /// `--folders GLOB`: only folders matching one of these are read.
+    public var folderGlobs: [String] = []
+    /// `--since/--until`.
+    public var window: DateWindow = .unbounded
+    /// Parsing threads; defaults to the machine's cores.
+    public var workers: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// gzip level of stored originals (1 fastest .. 9 smallest).
+    public var compressionLevel: Int32 = 1
+    /// Messages per database transaction.
+    public var batchSize: Int = 1000
+    /// The command line, recorded with the run.
+    public var commandLine: [String] = []
+
+    public init(paths: [String]) {
+        self.paths = paths
+    }
+}
+
+/// A snapshot of a running import, for progress display.
+public struct ImportProgress: Sendable {
+    public var read: Int
+    public var bytes: Int64
+    /// Bytes of the sources fully read plus those of the current one so far: with `totalBytes`,
+    /// the fraction done.
+    public var sourceBytesDone: Int64
+    public var totalBytes: Int64
+    public var elapsed: Double
+}
+
+/// Runs an import: sources -> parse (all cores) -> classify -> store (one writer), in read
+/// order, in bounded memory, with a ledger that balances.
+///
+/// Threads: one reader walks the sources in order; `workers` threads prepare messages
+/// (`MessagePreparer`); the calling thread writes them to SQLite in sequence order, in batches,
+/// each batch committed together with the run's ledger. Memory is bounded by a byte budget on
+/// messages in flight. An interrupted or crashed import is resumed by running it again: what was
+/// committed is recognised as duplicate, the rest is imported.
+public final class Importer {
+    public let archive: Archive
+    public let options: ImportOptions
+    private let logger = Logger(label: "dossier.import")
+
+    public init(archive: Archive, options: ImportOptions) {
+        self.archive = archive
+        self.options = options
+    }
+
+    /// Plans the sources (throws `SourceError.notFound` before anything is written), then imports.
+    public func run(cancellation: CancellationFlag = CancellationFlag(),
+                    progress: ((ImportProgress) -> Void)? = nil) throws -> RunLedger {
+        let plan = try SourcePlanner.plan(paths: options.paths, mailbox: options.mailbox, folderGlobs: options.folderGlobs)
+        let started = Date()
+        let startedAt = Timestamp.format(started)
+        let arguments = String(decoding: try JSONEncoder().encode(options.commandLine), as: UTF8.self)
+        let runID = try archive.database.write { db -> Int64 in
+            try db.execute(sql: "INSERT INTO run (command, arguments, started_at, status) VALUES ('import', ?, ?, 'running')",
+                           arguments: [arguments, startedAt])
+            return db.lastInsertedRowID
+        }
+        var ledger = RunLedger(run: runID, command: "import", status: "running", startedAt: startedAt)
+        ledger.sources = plan.sources.count
+
+        var classifiers: [any MessageClassifier] = []
+        if !options.window.isUnbounded { classifiers.append(options.window) }
+        let preparer = MessagePreparer(objects: archive.objects, classifiers: classifiers,
+                                       compressionLevel: options.compressionLevel, limits: .default)
+
+        let budget = ByteBudget(limit: 64 << 20)
+        let work = BlockingQueue<(Int, Reading)>(capacity: 256)
+        let results = ReorderBuffer<(PreparedItem, Int, Int64)>()
+        let progressState = SourceProgress()
+
+        // Reader: one thread, sources in plan order.
+        let reader = Thread {
+            var sequence = 0
+            var doneBytes: Int64 = 0
+            for source in plan.sources {
+                if cancellation.isCancelled { break }
+                do {
+                    var messages = try source.openReader()
+                    while !cancellation.isCancelled, let raw = try messages.next() {
+                        budget.acquire(raw.bytes.count)
+                        work.push((sequence, .message(raw)))
+                        sequence += 1
+                    }
+                } catch {
+                    let location = MessageLocation(mailbox: source.mailbox, path: source.path, offset: Self.offset(of: error),
+                                                   folder: source.folder)
+                    work.push((sequence, .unreadable(location, "\(error)")))
+                    sequence += 1
+                }
+                doneBytes += source.byteSize
+                progressState.set(doneBytes)
+            }
+            results.finish(total: sequence)
+            work.close()
+        }
+        reader.stackSize = 1 << 22
+        reader.start()
+
+        // Workers: prepare in parallel, results land in the reorder buffer.
+        let workerCount = max(1, options.workers)
+        let group = DispatchGroup()
+        for _ in 0..<workerCount {
+            let thread = Thread {
+                while let (sequence, reading) = work.pop() {
+                    switch reading {
+                    case .message(let raw):
+                        results.put(sequence, (preparer.prepare(raw), raw.bytes.count, Int64(raw.bytes.count)))
+                    case .unreadable(let location, let reason):
+                        results.put(sequence, (.quarantine(location: location, reason: reason, sha256: nil, size: 0), 0, 0))
+                    }
+                }
+                group.leave()
+            }
+            // Deeply nested MIME is bounded by ParseLimits; a larger stack is belt and braces.
+            thread.stackSize = 1 << 24
+            group.enter()
+            thread.start()
+        }
+
+        // Writer: this thread, in sequence order, in batches.
+        let writer = ArchiveWriter(runID: runID)
+        var failure: Error?
+        var pending: [(PreparedItem, Int, Int64)] = []
+        var lastCommit = Date()
+        var lastProgress = Date.distantPast
+        func commit(final: Bool) throws {
+            let batch = pending
+            pending.removeAll(keepingCapacity: true)
+            let now = Date()
+            var next = ledger
+            try archive.database.write { db in
+                for (item, _, bytes) in batch {
+                    next.count(try writer.write(item, db))
+                    next.bytes += bytes
+                }
+                next.seconds = now.timeIntervalSince(started)
+                try next.save(db)
+            }
+            ledger = next
+            for (_, budgetBytes, _) in batch { budget.release(budgetBytes) }
+            lastCommit = now
+        }
+        while let entry = results.take() {
+            if failure != nil {
+                budget.release(entry.1)
+                continue
+            }
+            pending.append(entry)
+            if pending.count >= options.batchSize || Date().timeIntervalSince(lastCommit) > 1 {
+                do { try commit(final: false) } catch {
+                    failure = error
+                    cancellation.cancel()
+                }
+            }
+            if let progress, Date().timeIntervalSince(lastProgress) > 0.1 {
+                lastProgress = Date()
+                progress(ImportProgress(read: ledger.read + pending.count, bytes: ledger.bytes,
+                                        sourceBytesDone: progressState.get(), totalBytes: plan.totalBytes,
+                                        elapsed: Date().timeIntervalSince(started)))
+            }
+        }
+        if failure == nil {
+            do { try commit(final: true) } catch { failure = error }
+        }
+        group.wait()
+
+        ledger.finishedAt = Timestamp.now()
+        ledger.seconds = Date().timeIntervalSince(started)
+        if let failure {
+            ledger.status = "failed"
+            ledger.error = "\(failure)"
+        } else if cancellation.isCancelled {
+            ledger.status = "interrupted"
+        } else {
+            ledger.status = "completed"
+        }
+        let final = ledger
+        try archive.database.write { db in try final.save(db) }
+        if let failure { logger.error("import failed: \(failure)") }
+        return ledger
+    }
+
+    private enum Reading: Sendable {
+        case message(RawMessage)
+        case unreadable(MessageLocation, String)
+    }
+
+    private static func offset(of error: Error) -> Int64? {
+        if case SourceError.corrupt(_, let offset, _) = error { return offset }
+        return nil
+    }
+}
+
+/// The byte count of fully read sources, shared between the reader and the progress display.
+private final class SourceProgress: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Int64 = 0
+    func set(_ newValue: Int64) { lock.lock(); value = newValue; lock.unlock() }
+    func get() -> Int64 { lock.lock(); defer { lock.unlock() }; return value }
+}

@@ -1,0 +1,124 @@
+import Foundation
+
+/// The CPU-heavy, order-independent part of importing one message, run on every core: hash,
+/// sniff, parse, classify, compress, decode attachments, and write the content-addressed objects.
+///
+/// Writing objects here rather than in the single database writer keeps the writer free for
+/// SQLite. It is safe because objects are immutable and named by digest: writing one that a
+/// concurrent or earlier import wrote is a no-op, and an object whose row never commits (a crash)
+/// is harmless and reused by the next run.
+struct MessagePreparer: Sendable {
+    let objects: ObjectStore
+    let classifiers: [any MessageClassifier]
+    let compressionLevel: Int32
+    let limits: ParseLimits
+
+    func prepare(_ raw: RawMessage) -> PreparedItem {
+        let bytes = raw.bytes
+        let sha256 = ContentHash.sha256Hex(bytes)
+        if let reason = MessageParser.rejectionReason(bytes) {
+            do {
+                if !bytes.isEmpty {
+                    try objects.writeIfAbsent(.quarantine, sha256: sha256, bytes: Gzip.compress(bytes, level: compressionLevel))
+                }
+            } catch {
+                return .failure("cannot keep quarantined bytes: \(error)")
+            }
+            return .quarantine(location: raw.location, reason: reason, sha256: bytes.isEmpty ? nil : sha256, size: bytes.count)
+        }
+
+        let parsed = MessageParser.parse(bytes, limits: limits)
+        var decision = ImportDecision.keep
+        for classifier in classifiers {
+            if let verdict = classifier.decide(parsed, at: raw.location) {
+                decision = verdict
+                break
+            }
+        }
+
+        var attachments: [StoredAttachment] = []
+        if decision == .keep {
+            do {
+                if !objects.exists(.message, sha256: sha256) {
+                    try objects.writeIfAbsent(.message, sha256: sha256, bytes: Gzip.compress(bytes, level: compressionLevel))
+                }
+                attachments.reserveCapacity(parsed.attachments.count)
+                for attachment in parsed.attachments {
+                    let digest = ContentHash.sha256Hex(attachment.data)
+                    try objects.writeIfAbsent(.attachment, sha256: digest, bytes: attachment.data)
+                    attachments.append(StoredAttachment(
+                        part: attachment.partNumber,
+                        name: AttachmentName.sanitize(attachment.fileName),
+                        contentType: attachment.contentType,
+                        size: attachment.data.count,
+                        sha256: digest))
+                }
+            } catch {
+                return .failure("cannot write to the archive: \(error)")
+            }
+        }
+
+        return .message(Self.describe(parsed, raw: raw, sha256: sha256, attachments: attachments, decision: decision))
+    }
+
+    /// The archive key: stable for a message whatever copy or import order, short enough to type.
+    /// Derived from the Message-ID when there is one (all copies share it), else from the bytes.
+    static func key(messageID: String?, sha256: String) -> String {
+        if let messageID {
+            return String(ContentHash.sha256Hex(Array("message-id:\(messageID)".utf8)).prefix(16))
+        }
+        return String(sha256.prefix(16))
+    }
+
+    static func describe(_ parsed: ParsedMessage, raw: RawMessage, sha256: String,
+                         attachments: [StoredAttachment], decision: ImportDecision) -> PreparedMessage {
+        let messageID = parsed.messageID.flatMap { $0.isEmpty ? nil : $0 }
+        var addresses: [(role: String, address: String, name: String?)] = []
+        let roles: [(String, [MailAddress])] = [
+            ("from", parsed.from), ("sender", parsed.sender), ("reply-to", parsed.replyTo),
+            ("to", parsed.to), ("cc", parsed.cc), ("bcc", parsed.bcc),
+        ]
+        for (role, list) in roles {
+            for address in list where !address.address.isEmpty {
+                addresses.append((role, address.normalized, address.name))
+            }
+        }
+        var references: [(kind: String, id: String)] = []
+        references += parsed.inReplyTo.map { ("in-reply-to", $0) }
+        references += parsed.references.map { ("references", $0) }
+
+        func column(_ list: [MailAddress]) -> String {
+            list.map { address in
+                if let name = address.name, !name.isEmpty { return name + " " + address.address }
+                return address.address
+            }.joined(separator: "\n")
+        }
+        let search = SearchColumns(
+            subject: parsed.subject ?? "",
+            from: column(parsed.from + parsed.sender + parsed.replyTo),
+            to: column(parsed.to),
+            cc: column(parsed.cc),
+            bcc: column(parsed.bcc),
+            body: parsed.bodyText,
+            attachment: attachments.compactMap(\.name).joined(separator: "\n"))
+
+        let from = parsed.from.first ?? parsed.sender.first
+        return PreparedMessage(
+            location: raw.location,
+            sha256: sha256,
+            size: raw.bytes.count,
+            key: key(messageID: messageID, sha256: sha256),
+            messageID: messageID,
+            date: parsed.date,
+            subject: parsed.subject,
+            fromAddress: from?.normalized,
+            fromName: from?.name,
+            addresses: addresses,
+            references: references,
+            attachments: attachments,
+            unknownCharsets: parsed.unknownCharsets,
+            truncatedNesting: parsed.truncatedNesting,
+            search: search,
+            decision: decision)
+    }
+}

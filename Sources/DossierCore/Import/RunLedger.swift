@@ -1,0 +1,124 @@
+import Foundation
+import GRDB
+
+/// The account of one run: every item read is stored, a duplicate, excluded (why) or
+/// quarantined (why), so `read == stored + duplicate + excluded + quarantined` always holds.
+public struct RunLedger: Sendable, Codable, Equatable {
+    public var run: Int64
+    public var command: String
+    public var status: String
+    public var startedAt: String
+    public var finishedAt: String?
+    public var read = 0
+    public var stored = 0
+    public var duplicate = 0
+    public var quarantined = 0
+    public var excluded = 0
+    public var quarantineReasons: [String: Int] = [:]
+    public var excludedReasons: [String: Int] = [:]
+    public var bytes: Int64 = 0
+    public var sources = 0
+    public var seconds: Double = 0
+    public var error: String?
+
+    enum CodingKeys: String, CodingKey {
+        case run, command, status, read, stored, duplicate, quarantined, excluded, bytes, sources, seconds, error
+        case startedAt = "started_at"
+        case finishedAt = "finished_at"
+        case quarantineReasons = "quarantine_reasons"
+        case excludedReasons = "excluded_reasons"
+    }
+
+    public init(run: Int64, command: String, status: String, startedAt: String) {
+        self.run = run
+        self.command = command
+        self.status = status
+        self.startedAt = startedAt
+    }
+
+    public var isBalanced: Bool { read == stored + duplicate + quarantined + excluded }
+
+    public var messagesPerSecond: Double { seconds > 0 ? Double(read) / seconds : 0 }
+    public var megabytesPerSecond: Double { seconds > 0 ? Double(bytes) / 1_048_576 / seconds : 0 }
+
+    mutating func count(_ outcome: ItemOutcome) {
+        read += 1
+        switch outcome {
+        case .stored: stored += 1
+        case .duplicate: duplicate += 1
+        case .excluded(let reason):
+            excluded += 1
+            excludedReasons[reason, default: 0] += 1
+        case .quarantined(let reason):
+            quarantined += 1
+            quarantineReasons[reason, default: 0] += 1
+        }
+    }
+
+    /// Writes the counts into the run's rows (inside the caller's transaction, so the ledger in the
+    /// database always matches what was committed).
+    func save(_ db: Database) throws {
+        try db.execute(sql: """
+            UPDATE run SET status = ?, finished_at = ?, read = ?, stored = ?, duplicate = ?, quarantined = ?,
+                           excluded = ?, bytes_read = ?, sources = ?, error = ?
+            WHERE id = ?
+            """, arguments: [status, finishedAt, read, stored, duplicate, quarantined, excluded, bytes, sources, error, run])
+        try db.execute(sql: "DELETE FROM run_reason WHERE run = ?", arguments: [run])
+        for (outcome, reasons) in [("quarantined", quarantineReasons), ("excluded", excludedReasons)] {
+            for (reason, count) in reasons {
+                try db.execute(sql: "INSERT INTO run_reason (run, outcome, reason, count) VALUES (?, ?, ?, ?)",
+                               arguments: [run, outcome, reason, count])
+            }
+        }
+    }
+
+    /// Loads a run's ledger; the latest run when `run` is nil.
+    public static func load(_ db: Database, run: Int64? = nil) throws -> RunLedger? {
+        let row: Row?
+        if let run {
+            row = try Row.fetchOne(db, sql: "SELECT * FROM run WHERE id = ?", arguments: [run])
+        } else {
+            row = try Row.fetchOne(db, sql: "SELECT * FROM run ORDER BY id DESC LIMIT 1")
+        }
+        guard let row else { return nil }
+        var ledger = RunLedger(run: row["id"], command: row["command"], status: row["status"], startedAt: row["started_at"])
+        ledger.finishedAt = row["finished_at"]
+        ledger.read = row["read"]
+        ledger.stored = row["stored"]
+        ledger.duplicate = row["duplicate"]
+        ledger.quarantined = row["quarantined"]
+        ledger.excluded = row["excluded"]
+        ledger.bytes = row["bytes_read"]
+        ledger.sources = row["sources"]
+        ledger.error = row["error"]
+        if let finished = ledger.finishedAt, let start = Timestamp.parse(ledger.startedAt), let end = Timestamp.parse(finished) {
+            ledger.seconds = end.timeIntervalSince(start)
+        }
+        for reason in try Row.fetchAll(db, sql: "SELECT outcome, reason, count FROM run_reason WHERE run = ?", arguments: [ledger.run]) {
+            let outcome: String = reason["outcome"]
+            if outcome == "quarantined" {
+                ledger.quarantineReasons[reason["reason"]] = reason["count"]
+            } else {
+                ledger.excludedReasons[reason["reason"]] = reason["count"]
+            }
+        }
+        return ledger
+    }
+}
+
+/// RFC 3339 timestamps with fractional seconds, for run records.
+enum Timestamp {
+    static func now() -> String { format(Date()) }
+
+    static func format(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: date)
+    }
+
+    static func parse(_ text: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.date(from: text)
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import GRDB
+
+/// An archive directory: the SQLite database (`dossier.sqlite`, WAL mode) and the object files.
+public final class Archive: Sendable {
+    public let path: String
+    public let database: DatabasePool
+    public let objects: ObjectStore
+
+    public static let databaseName = "dossier.sqlite"
+
+    private init(path: String, database: DatabasePool) {
+        self.path = path
+        self.database = database
+        self.objects = ObjectStore(root: path)
+    }
+
+    /// Opens the archive at `path`, creating it when `create` is true and it does not exist yet.
+    /// Migrations run on open, so an archive made by an older Dossier is upgraded in place.
+    public static func open(at path: String, create: Bool) throws -> Archive {
+        let root = URL(fileURLWithPath: path).standardizedFileURL.path
+        let databasePath = root + "/" + databaseName
+        var isDirectory: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory)
+        if exists && !isDirectory.boolValue {
+            throw StoreError.notAnArchive(path: root, reason: "it is a file, not a directory")
+        }
+        if !FileManager.default.fileExists(atPath: databasePath) {
+            guard create else {
+                throw StoreError.notAnArchive(path: root, reason: "no \(databaseName) there (run `dossier import` first, or pass --archive)")
+            }
+            do {
+                try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+            } catch {
+                throw StoreError.notAnArchive(path: root, reason: "cannot create it (\(error.localizedDescription))")
+            }
+        }
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            // NORMAL is durable across application crashes in WAL mode; only power loss can undo
+            // the last commits, and an import is idempotent, so re-running it repairs that.
+            try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY")
+        }
+        let pool: DatabasePool
+        do {
+            pool = try DatabasePool(path: databasePath, configuration: configuration)
+            let migrator = Schema.migrator
+            try pool.read { db in
+                if try migrator.hasBeenSuperseded(db) {
+                    throw StoreError.notAnArchive(path: root, reason: "it was written by a newer Dossier")
+                }
+            }
+            try migrator.migrate(pool)
+        } catch let error as StoreError {
+            throw error
+        } catch let error as DatabaseError {
+            throw StoreError.notAnArchive(path: root, reason: error.message ?? "\(error.resultCode)")
+        }
+        let archive = Archive(path: root, database: pool)
+        do {
+            try archive.objects.prepare()
+        } catch {
+            throw StoreError.notAnArchive(path: root, reason: "cannot prepare its directories (\(error))")
+        }
+        return archive
+    }
+}

@@ -1,0 +1,118 @@
+import Foundation
+import GRDB
+
+/// A stored message's row, as the read-side commands (show, search, report) see it.
+public struct MessageRecord: Sendable, Codable, FetchableRecord {
+    public var id: Int64
+    public var key: String
+    public var messageID: String?
+    public var sha256: String
+    public var date: Date?
+    public var subject: String?
+    public var fromAddress: String?
+    public var fromName: String?
+    public var size: Int
+    public var attachmentCount: Int
+    public var unknownCharsets: String?
+    public var status: String
+    public var reason: String?
+
+    public init(row: Row) throws {
+        id = row["id"]
+        key = row["key"]
+        messageID = row["message_id"]
+        sha256 = row["sha256"]
+        date = (row["date"] as Int64?).map { Date(timeIntervalSince1970: TimeInterval($0)) }
+        subject = row["subject"]
+        fromAddress = row["from_address"]
+        fromName = row["from_name"]
+        size = row["size"]
+        attachmentCount = row["attachment_count"]
+        unknownCharsets = row["unknown_charsets"]
+        status = row["status"]
+        reason = row["reason"]
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case key, sha256, date, subject, size, status, reason
+        case id = "rowid"
+        case messageID = "message_id"
+        case fromAddress = "from_address"
+        case fromName = "from_name"
+        case attachmentCount = "attachment_count"
+        case unknownCharsets = "unknown_charsets"
+    }
+
+    /// The message whose key is `key` or starts with it (at least 4 characters, like git).
+    public static func resolve(_ db: Database, key: String) throws -> MessageRecord {
+        let cleaned = key.lowercased()
+        guard cleaned.count >= 4, cleaned.allSatisfy({ $0.isHexDigit }) else { throw StoreError.noSuchMessage(key) }
+        if let exact = try MessageRecord.fetchOne(db, sql: "SELECT * FROM message WHERE key = ?", arguments: [cleaned]) {
+            return exact
+        }
+        let matches = try MessageRecord.fetchAll(db, sql: "SELECT * FROM message WHERE key >= ? AND key < ? LIMIT 2",
+                                                 arguments: [cleaned, cleaned + "g"])
+        switch matches.count {
+        case 0: throw StoreError.noSuchMessage(key)
+        case 1: return matches[0]
+        default:
+            let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM message WHERE key >= ? AND key < ?",
+                                         arguments: [cleaned, cleaned + "g"]) ?? 2
+            throw StoreError.ambiguousKey(key, matches: count)
+        }
+    }
+}
+
+/// One place a message was read from.
+public struct CopyRecord: Sendable, Codable, FetchableRecord {
+    public var mailbox: String
+    public var path: String
+    public var offset: Int64?
+    public var folder: String
+    public var flags: String
+    public var sha256: String
+    public var size: Int
+    public var run: Int64
+
+    public init(row: Row) throws {
+        mailbox = row["mailbox"]
+        path = row["path"]
+        let rawOffset: Int64 = row["offset"]
+        offset = rawOffset < 0 ? nil : rawOffset
+        folder = row["folder"]
+        flags = row["flags"]
+        sha256 = row["sha256"]
+        size = row["size"]
+        run = row["run"]
+    }
+
+    public static func all(_ db: Database, message: Int64) throws -> [CopyRecord] {
+        try CopyRecord.fetchAll(db, sql: "SELECT * FROM copy WHERE message = ? ORDER BY id", arguments: [message])
+    }
+}
+
+/// One stored attachment of a message.
+public struct AttachmentRecord: Sendable, Codable, FetchableRecord {
+    public var part: String
+    public var name: String?
+    public var contentType: String
+    public var size: Int
+    public var sha256: String
+
+    enum CodingKeys: String, CodingKey {
+        case part, name, size, sha256
+        case contentType = "content_type"
+    }
+
+    public init(row: Row) throws {
+        part = row["part"]
+        name = row["name"]
+        contentType = row["content_type"]
+        size = row["size"]
+        sha256 = row["sha256"]
+    }
+
+    public static func all(_ db: Database, message: Int64) throws -> [AttachmentRecord] {
+        try AttachmentRecord.fetchAll(db, sql: "SELECT * FROM attachment WHERE message = ? ORDER BY id", arguments: [message])
+    }
+}

@@ -1,0 +1,133 @@
+import Foundation
+
+/// A bounded first-in first-out queue for handing work between threads. `push` blocks while the
+/// queue is full (back-pressure keeps memory bounded), `pop` blocks while it is empty and returns
+/// nil once the queue is closed and drained.
+final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var items: [Element] = []
+    private var head = 0
+    private var closed = false
+    private let capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = max(1, capacity)
+    }
+
+    func push(_ element: Element) {
+        condition.lock()
+        defer { condition.unlock() }
+        while items.count - head >= capacity && !closed { condition.wait() }
+        items.append(element)
+        condition.broadcast()
+    }
+
+    func pop() -> Element? {
+        condition.lock()
+        defer { condition.unlock() }
+        while head == items.count && !closed { condition.wait() }
+        guard head < items.count else { return nil }
+        let element = items[head]
+        head += 1
+        if head > 1024 && head * 2 > items.count {
+            items.removeFirst(head)
+            head = 0
+        }
+        condition.broadcast()
+        return element
+    }
+
+    /// No more pushes; poppers drain what is left and then get nil.
+    func close() {
+        condition.lock()
+        closed = true
+        condition.broadcast()
+        condition.unlock()
+    }
+}
+
+/// Results produced out of order by parallel workers, handed out strictly in sequence order so
+/// the archive is written deterministically whatever the thread timing.
+final class ReorderBuffer<Element: Sendable>: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var pending: [Int: Element] = [:]
+    private var next = 0
+    private var total: Int?
+
+    func put(_ sequence: Int, _ element: Element) {
+        condition.lock()
+        pending[sequence] = element
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Declares how many elements there will be in all (once the producer is done).
+    func finish(total: Int) {
+        condition.lock()
+        self.total = total
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// The next element in sequence, waiting for it; nil when all have been taken.
+    func take() -> Element? {
+        condition.lock()
+        defer { condition.unlock() }
+        while true {
+            if let element = pending.removeValue(forKey: next) {
+                next += 1
+                return element
+            }
+            if let total, next >= total { return nil }
+            condition.wait()
+        }
+    }
+}
+
+/// A budget of bytes in flight between the reader and the writer. The reader acquires a
+/// message's size before handing it on; the writer releases it once the message is committed.
+/// One message larger than the whole budget is let through alone, so nothing ever deadlocks.
+final class ByteBudget: @unchecked Sendable {
+    private let condition = NSCondition()
+    private let limit: Int
+    private var inFlight = 0
+
+    init(limit: Int) {
+        self.limit = limit
+    }
+
+    func acquire(_ bytes: Int) {
+        condition.lock()
+        while inFlight > 0 && inFlight + bytes > limit { condition.wait() }
+        inFlight += bytes
+        condition.unlock()
+    }
+
+    func release(_ bytes: Int) {
+        condition.lock()
+        inFlight -= bytes
+        condition.broadcast()
+        condition.unlock()
+    }
+}
+
+/// A flag another thread (a signal handler's dispatch source, a test) sets to stop an import
+/// cleanly: reading stops, what was read is committed, the run is marked interrupted.
+public final class CancellationFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var cancelled = false
+
+    public init() {}
+
+    public func cancel() {
+        lock.lock()
+        cancelled = true
+        lock.unlock()
+    }
+
+    public var isCancelled: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return cancelled
+    }
+}

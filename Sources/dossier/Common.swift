@@ -1,0 +1,112 @@
+import ArgumentParser
+import DossierCore
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Options every archive command takes.
+struct ArchiveOptions: ParsableArguments {
+    @Option(name: .long, help: "The archive directory.")
+    var archive: String = "./archive"
+}
+
+/// The documented exit codes (see `dossier --help`).
+enum Exit {
+    static let failed = ExitCode(1)
+    static let badInput = ExitCode(2)
+    static let badArchive = ExitCode(3)
+    static let interrupted = ExitCode(4)
+}
+
+/// Runs a command body; known errors become one line on stderr and a documented exit code,
+/// never a stack trace.
+func guarded<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let exit as ExitCode {
+        throw exit
+    } catch let error as SourceError {
+        fail(error.description, Exit.badInput)
+    } catch let error as StoreError {
+        switch error {
+        case .noSuchMessage, .ambiguousKey: fail(error.description, Exit.badInput)
+        case .notAnArchive: fail(error.description, Exit.badArchive)
+        default: fail(error.description, Exit.failed)
+        }
+    } catch let error as DateWindow.WindowError {
+        fail(error.description, Exit.badInput)
+    } catch {
+        fail("\(error)", Exit.failed)
+    }
+}
+
+func fail(_ message: String, _ code: ExitCode) -> Never {
+    FileHandle.standardError.write(Data("dossier: \(message)\n".utf8))
+    Foundation.exit(code.rawValue)
+}
+
+func openArchive(_ options: ArchiveOptions, create: Bool = false) throws -> Archive {
+    try Archive.open(at: options.archive, create: create)
+}
+
+/// Writes to stdout without Swift's print buffering surprises for binary data.
+func writeOut(_ bytes: [UInt8]) {
+    bytes.withUnsafeBytes { raw in
+        var offset = 0
+        while offset < raw.count {
+            let n = Glibc.write(1, raw.baseAddress! + offset, raw.count - offset)
+            if n <= 0 { if errno == EINTR { continue }; return }
+            offset += n
+        }
+    }
+}
+
+func writeOut(_ text: String) { writeOut(Array(text.utf8)) }
+
+func printJSON<T: Encodable>(_ value: T) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    encoder.dateEncodingStrategy = .iso8601
+    writeOut(Array(try encoder.encode(value)) + [10])
+}
+
+var stderrIsTerminal: Bool { isatty(2) == 1 }
+
+/// Fixed-width table output for terminals.
+struct TextTable {
+    var headers: [String]
+    var rows: [[String]] = []
+    var maxWidths: [Int?]
+
+    init(_ headers: [String], maxWidths: [Int?]? = nil) {
+        self.headers = headers
+        self.maxWidths = maxWidths ?? headers.map { _ in nil }
+    }
+
+    mutating func add(_ row: [String]) { rows.append(row) }
+
+    func render() -> String {
+        var widths = headers.map(\.count)
+        let clipped = rows.map { row in
+            row.enumerated().map { index, cell -> String in
+                let flat = cell.replacingOccurrences(of: "\n", with: " ")
+                if let limit = maxWidths[index], flat.count > limit { return String(flat.prefix(limit - 1)) + "…" }
+                return flat
+            }
+        }
+        for row in clipped { for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) } }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { index, cell in
+                index == cells.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ")
+        }
+        return ([line(headers)] + clipped.map(line)).joined(separator: "\n") + "\n"
+    }
+}
+
+func formatDate(_ date: Date?) -> String {
+    guard let date else { return "-" }
+    let formatter = ISO8601DateFormatter()
+    return formatter.string(from: date)
+}

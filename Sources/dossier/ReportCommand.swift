@@ -1,0 +1,71 @@
+import ArgumentParser
+import DossierCore
+import Foundation
+import GRDB
+
+struct Report: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Reports on the archive.",
+        subcommands: [RunReport.self]
+    )
+}
+
+struct RunReport: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "The ledger of a run (the latest by default): read, stored, duplicate, excluded and quarantined, with reasons.",
+        discussion: "Quarantined inputs are listed with where they came from; their bytes are kept under quarantine/ in the archive."
+    )
+
+    @OptionGroup var archiveOptions: ArchiveOptions
+
+    @Option(name: .customLong("run"), help: "The run to report (see --all).")
+    var runID: Int64?
+
+    @Flag(help: "List every run instead.")
+    var all = false
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func run() throws {
+        try guarded {
+            let archive = try openArchive(archiveOptions)
+            if all {
+                let runs = try archive.database.read { db in
+                    try Int64.fetchAll(db, sql: "SELECT id FROM run ORDER BY id").compactMap { try RunLedger.load(db, run: $0) }
+                }
+                if json { return try printJSON(runs) }
+                var table = TextTable(["RUN", "STARTED", "STATUS", "READ", "STORED", "DUPLICATE", "EXCLUDED", "QUARANTINED"])
+                for ledger in runs {
+                    table.add([String(ledger.run), ledger.startedAt, ledger.status, grouped(ledger.read), grouped(ledger.stored),
+                               grouped(ledger.duplicate), grouped(ledger.excluded), grouped(ledger.quarantined)])
+                }
+                return writeOut(table.render())
+            }
+            let (ledger, quarantine) = try archive.database.read { db -> (RunLedger?, [QuarantineEntry]) in
+                guard let ledger = try RunLedger.load(db, run: runID) else { return (nil, []) }
+                return (ledger, try QuarantineEntry.all(db, run: ledger.run))
+            }
+            guard let ledger else {
+                fail(runID.map { "no run \($0) in this archive" } ?? "this archive has no runs yet", Exit.badInput)
+            }
+            if json {
+                struct Output: Encodable {
+                    var ledger: RunLedger
+                    var quarantine: [QuarantineEntry]
+                }
+                return try printJSON(Output(ledger: ledger, quarantine: quarantine))
+            }
+            var text = LedgerText.render(ledger)
+            if !quarantine.isEmpty {
+                var table = TextTable(["QUARANTINED", "OFFSET", "REASON", "KEPT AS"])
+                for entry in quarantine {
+                    table.add([entry.path, entry.offset.map(String.init) ?? "-", entry.reason, entry.keptAs ?? "-"])
+                }
+                text += "\n" + table.render()
+            }
+            writeOut(text)
+        }
+    }
+}

@@ -1,0 +1,65 @@
+import DossierCore
+import Foundation
+import XCTest
+
+final class StoreTests: XCTestCase {
+    func testGzipRoundTripAndConcatenatedMembers() throws {
+        let text = Array(String(repeating: "Subject: hello world\r\n", count: 500).utf8)
+        let packed = try Gzip.compress(text, level: 1)
+        XCTAssertLessThan(packed.count, text.count / 5)
+        XCTAssertEqual(Array(packed.prefix(2)), [0x1f, 0x8b], "stored objects are plain gzip")
+        XCTAssertEqual(try Gzip.decompress(packed), text)
+        let second = try Gzip.compress(Array("tail".utf8))
+        XCTAssertEqual(try Gzip.decompress(packed + second), text + Array("tail".utf8))
+        XCTAssertEqual(try Gzip.decompress(try Gzip.compress([])), [])
+    }
+
+    func testGzipRejectsCorruptAndTruncatedData() {
+        XCTAssertThrowsError(try Gzip.decompress(Array("not gzip at all".utf8)))
+        let packed = (try? Gzip.compress(Array(repeating: 65, count: 10_000))) ?? []
+        XCTAssertThrowsError(try Gzip.decompress(Array(packed.prefix(packed.count / 2))))
+    }
+
+    func testObjectStoreWritesOnceAndOnlyUnderItsRoot() throws {
+        let dir = try TemporaryDirectory()
+        let store = ObjectStore(root: dir.path)
+        try store.prepare()
+        let bytes = Array("attachment".utf8)
+        let digest = ContentHash.sha256Hex(bytes)
+        XCTAssertTrue(try store.writeIfAbsent(.attachment, sha256: digest, bytes: bytes))
+        XCTAssertFalse(try store.writeIfAbsent(.attachment, sha256: digest, bytes: bytes))
+        XCTAssertEqual(try store.read(.attachment, sha256: digest), bytes)
+        XCTAssertEqual(store.relativePath(.attachment, sha256: digest), "objects/attachments/\(digest.prefix(2))/\(digest)")
+        // A damaged name from the database never becomes a path outside the store.
+        XCTAssertFalse(store.relativePath(.message, sha256: "../../../etc/passwd").contains(".."))
+        XCTAssertThrowsError(try store.read(.message, sha256: "../../../etc/passwd"))
+        let tmp = try FileManager.default.contentsOfDirectory(atPath: dir.sub("tmp"))
+        XCTAssertEqual(tmp, [], "staging files are renamed into place")
+    }
+
+    func testSHA256HexMatchesKnownVector() {
+        XCTAssertEqual(ContentHash.sha256Hex(Array("abc".utf8)),
+                       "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    }
+
+    func testAttachmentNamesAreSafeToDisplay() {
+        XCTAssertEqual(AttachmentName.sanitize("../../etc/passwd"), "passwd")
+        XCTAssertEqual(AttachmentName.sanitize("C:\\Windows\\system32\\evil.exe"), "evil.exe")
+        XCTAssertEqual(AttachmentName.sanitize("invoice\u{202E}fdp.exe"), "invoicefdp.exe")
+        XCTAssertEqual(AttachmentName.sanitize("..."), nil)
+        XCTAssertEqual(AttachmentName.sanitize(".hidden"), "hidden")
+        XCTAssertEqual(AttachmentName.sanitize("Rechnung März.pdf"), "Rechnung März.pdf")
+        XCTAssertEqual(AttachmentName.sanitize(String(repeating: "é", count: 300))?.utf8.count, 254)
+        XCTAssertNil(AttachmentName.sanitize(nil))
+    }
+
+    func testDateWindowDays() throws {
+        let window = try DateWindow.days(since: "2024-01-01", until: "2024-01-31")
+        XCTAssertTrue(window.contains(DateWindow.day("2024-01-31")!.addingTimeInterval(86_399)))
+        XCTAssertFalse(window.contains(DateWindow.day("2024-02-01")!))
+        XCTAssertFalse(window.contains(DateWindow.day("2023-12-31")!))
+        XCTAssertTrue(window.contains(nil), "an unreadable date is never excluded")
+        XCTAssertThrowsError(try DateWindow.days(since: "2024-02-30", until: nil))
+        XCTAssertThrowsError(try DateWindow.days(since: "2024-03-01", until: "2024-02-01"))
+    }
+}
