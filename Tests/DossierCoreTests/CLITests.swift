@@ -1,0 +1,107 @@
+import Foundation
+import XCTest
+
+/// Runs the built `dossier` binary the way a user does: exit codes, one-line errors, output.
+final class CLITests: XCTestCase {
+    private var binary: String {
+        get throws {
+            let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            for configuration in ["debug", "release"] {
+                let candidate = repo.appendingPathComponent(".build/\(configuration)/dossier").path
+                if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            }
+            throw XCTSkip("the dossier binary is not built (swift build)")
+        }
+    }
+
+    private struct Result {
+        var status: Int32
+        var stdout: [UInt8]
+        var stderr: String
+        var text: String { String(decoding: stdout, as: UTF8.self) }
+    }
+
+    private func dossier(_ arguments: [String]) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try binary)
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: Array(stdout), stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    func testImportSearchShowAndReport() throws {
+        let dir = try TemporaryDirectory()
+        let original = makeMessage(id: "cli@client.example", from: "Carla Client <carla@client.example>",
+                                   subject: "Signed engagement letter", body: "Please find the engagement letter.\r\n")
+            .replacingOccurrences(of: "\n", with: "\r\n").replacingOccurrences(of: "\r\r\n", with: "\r\n")
+        try dir.write("in/letter.eml", original)
+        try dir.write("in/junk.bin", [0, 1, 2, 3, 0, 0])
+        let archive = dir.sub("archive")
+
+        let imported = try dossier(["import", dir.sub("in"), "--archive", archive, "--json"])
+        XCTAssertEqual(imported.status, 0, imported.stderr)
+        let ledger = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(imported.stdout)) as? [String: Any])
+        XCTAssertEqual(ledger["read"] as? Int, 2)
+        XCTAssertEqual(ledger["stored"] as? Int, 1)
+        XCTAssertEqual(ledger["duplicate"] as? Int, 0)
+        XCTAssertEqual(ledger["quarantined"] as? Int, 1)
+        XCTAssertEqual(ledger["excluded"] as? Int, 0)
+
+        let search = try dossier(["search", "from:carla engagement", "--archive", archive, "--json"])
+        XCTAssertEqual(search.status, 0, search.stderr)
+        let hits = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(search.stdout)) as? [[String: Any]])
+        XCTAssertEqual(hits.count, 1)
+        let key = try XCTUnwrap(hits.first?["key"] as? String)
+
+        let raw = try dossier(["show", key, "--raw", "--archive", archive])
+        XCTAssertEqual(raw.status, 0, raw.stderr)
+        XCTAssertEqual(raw.stdout, Array(original.utf8), "--raw prints the original bytes exactly")
+
+        let prefix = try dossier(["show", String(key.prefix(6)), "--archive", archive])
+        XCTAssertEqual(prefix.status, 0, prefix.stderr)
+        XCTAssertTrue(prefix.text.contains("Signed engagement letter"))
+
+        let report = try dossier(["report", "run", "--archive", archive])
+        XCTAssertEqual(report.status, 0, report.stderr)
+        XCTAssertTrue(report.text.contains("junk.bin"))
+    }
+
+    func testErrorsAreOneLineWithDocumentedExitCodes() throws {
+        let dir = try TemporaryDirectory()
+        let archive = dir.sub("archive")
+
+        let missingPath = try dossier(["import", dir.sub("does-not-exist"), "--archive", archive])
+        XCTAssertEqual(missingPath.status, 2)
+        XCTAssertEqual(missingPath.stderr.split(separator: "\n").count, 1, missingPath.stderr)
+        XCTAssertTrue(missingPath.stderr.hasPrefix("dossier: "))
+
+        let noArchive = try dossier(["search", "x", "--archive", archive])
+        XCTAssertEqual(noArchive.status, 3)
+        XCTAssertEqual(noArchive.stderr.split(separator: "\n").count, 1, noArchive.stderr)
+
+        try dir.write("in/a.eml", makeMessage(id: "a@x"))
+        XCTAssertEqual(try dossier(["import", dir.sub("in"), "--archive", archive, "--quiet"]).status, 0)
+
+        let badQuery = try dossier(["search", "(unbalanced", "--archive", archive])
+        XCTAssertEqual(badQuery.status, 2)
+        XCTAssertEqual(badQuery.stderr.split(separator: "\n").count, 1, badQuery.stderr)
+
+        let badKey = try dossier(["show", "ffffffffffff", "--archive", archive])
+        XCTAssertEqual(badKey.status, 2)
+
+        let badDay = try dossier(["import", dir.sub("in"), "--since", "2024-13-01", "--archive", archive])
+        XCTAssertEqual(badDay.status, 2)
+
+        try dir.write("corrupt/dossier.sqlite", Array(repeating: 0x42, count: 8192))
+        let corrupt = try dossier(["report", "run", "--archive", dir.sub("corrupt")])
+        XCTAssertEqual(corrupt.status, 3)
+        XCTAssertEqual(corrupt.stderr.split(separator: "\n").count, 1, corrupt.stderr)
+        XCTAssertFalse(corrupt.stderr.contains("Fatal error"))
+    }
+}
