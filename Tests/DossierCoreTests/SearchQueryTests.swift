@@ -184,6 +184,8 @@ final class SearchQueryTests: XCTestCase {
     func testErrorDescriptions() {
         XCTAssertEqual(error("(unbalanced")?.description, "unbalanced parenthesis at 1")
         XCTAssertEqual(error("")?.description, "nothing to search for")
+        XCTAssertEqual(error("a NOT")?.description, "NOT needs a term after it at 3")
+        XCTAssertEqual(error("a OR")?.description, "OR needs a term on each side at 3")
     }
 
     // MARK: Hostile input

@@ -135,6 +135,7 @@ public struct SearchQueryError: Error, Sendable, Hashable, CustomStringConvertib
         case .unbalancedParenthesis: what = "unbalanced parenthesis"
         case .emptyParentheses: what = "empty parentheses"
         case .unterminatedQuote: what = "unterminated quote"
+        case .missingOperand(let name) where name == "NOT" || name == "-": what = "\(name) needs a term after it"
         case .missingOperand(let name): what = "\(name) needs a term on each side"
         case .missingValue(let field): what = "\(field): needs a word or a quoted phrase"
         case .badDate(let term, let reason): what = "bad date range '\(term)' (\(reason))"
