@@ -36,6 +36,10 @@ func guarded<T>(_ body: () throws -> T) throws -> T {
         }
     } catch let error as DateWindow.WindowError {
         fail(error.description, Exit.badInput)
+    } catch let error as SearchQueryError {
+        fail("bad query: \(error.description)", Exit.badInput)
+    } catch let error as MessageContentError {
+        fail(error.description, Exit.badInput)
     } catch {
         fail("\(error)", Exit.failed)
     }
