@@ -11,7 +11,12 @@ final class TestArchive {
 
     /// `dates` (Message-ID -> Unix seconds) are written over what the parser read: search works on
     /// `message.date`, and these tests must not depend on the Date header parser, developed apart.
-    init(_ messages: [(String, MessageLocation)], dates: [String: Int64] = [:],
+    convenience init(_ messages: [(String, MessageLocation)], dates: [String: Int64] = [:],
+                     classifiers: [any MessageClassifier] = []) throws {
+        try self.init(bytes: messages.map { (Array($0.0.utf8), $0.1) }, dates: dates, classifiers: classifiers)
+    }
+
+    init(bytes messages: [([UInt8], MessageLocation)], dates: [String: Int64] = [:],
          classifiers: [any MessageClassifier] = []) throws {
         directory = try TemporaryDirectory()
         archive = try Archive.open(at: directory.sub("archive"), create: true)
@@ -23,8 +28,8 @@ final class TestArchive {
                                        compressionLevel: 1, limits: .default)
         let writer = ArchiveWriter(runID: runID)
         try archive.database.write { db in
-            for (text, location) in messages {
-                _ = try writer.write(preparer.prepare(RawMessage(bytes: Array(text.utf8), location: location)), db)
+            for (bytes, location) in messages {
+                _ = try writer.write(preparer.prepare(RawMessage(bytes: bytes, location: location)), db)
             }
             for (messageID, date) in dates {
                 try db.execute(sql: "UPDATE message SET date = ? WHERE message_id = ?", arguments: [date, messageID])

@@ -116,3 +116,79 @@ public struct AttachmentRecord: Sendable, Codable, FetchableRecord {
         try AttachmentRecord.fetchAll(db, sql: "SELECT * FROM attachment WHERE message = ? ORDER BY id", arguments: [message])
     }
 }
+
+/// Why a message's content cannot be shown.
+public enum MessageContentError: Error, Sendable, CustomStringConvertible {
+    /// The message was excluded (e.g. outside the import window): only its record was kept.
+    case notStored(key: String, status: String, reason: String?)
+    /// `show --part` named a part the message does not have.
+    case noSuchPart(key: String, part: String)
+
+    public var description: String {
+        switch self {
+        case .notStored(let key, let status, let reason):
+            return "message \(key) is \(status)\(reason.map { " (\($0))" } ?? ""): its content was not stored"
+        case .noSuchPart(let key, let part):
+            return "message \(key) has no part \(part) (see dossier show \(key) --structure)"
+        }
+    }
+}
+
+extension MessageRecord {
+    /// The original bytes of the message's first stored copy, byte for byte as read.
+    /// - Throws: `MessageContentError.notStored` for an excluded message, `StoreError` when the
+    ///   object is missing or unreadable.
+    public func original(in archive: Archive) throws -> [UInt8] {
+        guard status == "stored" else { throw MessageContentError.notStored(key: key, status: status, reason: reason) }
+        return try archive.objects.readMessage(sha256: sha256)
+    }
+}
+
+/// One entity of a message's MIME tree, for `show --structure`.
+public struct MessagePartSummary: Sendable, Codable, Hashable {
+    /// IMAP part number as `MIMEEntity.walk` gives it ("1", "2.1", "TEXT" for a multipart body).
+    public var part: String
+    /// Nesting level in the tree, 0 for the message's top-level entity.
+    public var depth: Int
+    public var contentType: String
+    public var charset: String?
+    public var fileName: String?
+    /// Content-Disposition type ("inline", "attachment"), lowercased; nil when absent.
+    public var disposition: String?
+    public var transferEncoding: String
+    /// Bytes after undoing the transfer encoding.
+    public var size: Int
+
+    enum CodingKeys: String, CodingKey {
+        case part, depth, charset, disposition, size
+        case contentType = "content_type"
+        case fileName = "file_name"
+        case transferEncoding = "transfer_encoding"
+    }
+
+    /// Every entity of the tree parsed from `bytes`, in document order with its IMAP number.
+    public static func outline(_ root: MIMEEntity, bytes: [UInt8]) -> [MessagePartSummary] {
+        // `walk` owns the numbering; the depths come from a pre-order walk over the same edges
+        // (children of a multipart, else the encapsulated message), so the two zip one to one.
+        var depths: [Int] = []
+        var stack: [(MIMEEntity, Int)] = [(root, 0)]
+        while let (entity, depth) = stack.popLast() {
+            depths.append(depth)
+            if entity.contentType.isMultipart {
+                for child in entity.children.reversed() { stack.append((child, depth + 1)) }
+            } else if let message = entity.embedded.first {
+                stack.append((message, depth + 1))
+            }
+        }
+        var result: [MessagePartSummary] = []
+        root.walk { number, entity in
+            let depth = result.count < depths.count ? depths[result.count] : 0
+            result.append(MessagePartSummary(
+                part: number, depth: depth, contentType: entity.contentType.mimeType,
+                charset: entity.contentType.charset, fileName: entity.fileName,
+                disposition: entity.disposition?.kind.lowercased(), transferEncoding: entity.transferEncoding,
+                size: entity.decodedBody(in: bytes).count))
+        }
+        return result
+    }
+}
