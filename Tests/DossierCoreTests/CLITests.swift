@@ -1,3 +1,4 @@
+import DossierCore
 import Foundation
 import XCTest
 
@@ -103,5 +104,47 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(corrupt.status, 3)
         XCTAssertEqual(corrupt.stderr.split(separator: "\n").count, 1, corrupt.stderr)
         XCTAssertFalse(corrupt.stderr.contains("Fatal error"))
+    }
+
+    /// `dossier search` on an archive built without the readers (see `TestArchive`).
+    func testSearchCommand() throws {
+        let fixture = try TestArchive([
+            (makeMessage(id: "old@x", from: "Carla Client <carla@client.example>", subject: "Engagement letter",
+                         body: "The engagement letter, signed.\n"), location("alice", "INBOX")),
+            (makeMessage(id: "new@x", from: "Dan <dan@firm.example>", subject: "Re: invoice",
+                         body: "About the engagement.\n"), location("bob", "Clients/Acme")),
+        ], dates: ["old@x": 1_700_000_000, "new@x": 1_710_000_000])
+        let archive = fixture.archive.path
+        let oldKey = try fixture.key("old@x"), newKey = try fixture.key("new@x")
+
+        let lines = try dossier(["search", "engagement", "--archive", archive])
+        XCTAssertEqual(lines.status, 0, lines.stderr)
+        let rows = lines.text.split(separator: "\n").map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
+        XCTAssertEqual(rows.map { $0.first ?? "" }, [oldKey, newKey], "subject and body beat body only")
+        XCTAssertEqual(rows.first, [oldKey, "2023-11-14T22:13:20Z", "Carla Client <carla@client.example>", "Engagement letter", "alice"])
+
+        XCTAssertEqual(try dossier(["search", "engagement", "--sort", "date", "--archive", archive]).text.prefix(16), Substring(newKey))
+        XCTAssertEqual(try dossier(["search", "engagement", "--sort", "oldest", "--limit", "1", "--archive", archive]).text
+            .split(separator: "\n").count, 1)
+        // Several arguments are one query.
+        let joined = try dossier(["search", "from:dan", "engagement", "--json", "--archive", archive])
+        let hits = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(joined.stdout)) as? [[String: Any]])
+        XCTAssertEqual(hits.compactMap { $0["key"] as? String }, [newKey])
+        XCTAssertEqual(hits.first?["mailboxes"] as? [String], ["bob"])
+        XCTAssertEqual(hits.first?["folders"] as? [String], ["Clients/Acme"])
+        let none = try dossier(["search", "nothingmatches", "--json", "--archive", archive])
+        XCTAssertEqual(none.status, 0)
+        XCTAssertEqual((try JSONSerialization.jsonObject(with: Data(none.stdout)) as? [Any])?.count, 0)
+
+        let bad = try dossier(["search", "engagement (letter", "--archive", archive])
+        XCTAssertEqual(bad.status, 2)
+        XCTAssertEqual(bad.stderr, "dossier: bad query: unbalanced parenthesis at 12\n")
+        XCTAssertTrue(bad.stdout.isEmpty)
+        let hostile = try dossier(["search", "x\" NEAR( {subject}:", "--archive", archive])
+        XCTAssertEqual(hostile.status, 2)
+        XCTAssertEqual(hostile.stderr, "dossier: bad query: unterminated quote at 2\n")
+        XCTAssertEqual(try dossier(["search", "NEAR(engagement letter) col:x * \"\"*", "--archive", archive]).status, 0)
+        XCTAssertEqual(try dossier(["search", "x", "--sort", "bogus", "--archive", archive]).status, 64)
+        XCTAssertEqual(try dossier(["search", "x", "--limit", "0", "--archive", archive]).status, 64)
     }
 }
