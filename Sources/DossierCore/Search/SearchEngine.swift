@@ -22,7 +22,7 @@ public struct SearchHit: Sendable, Codable, Hashable {
     public var subject: String?
     /// Mailboxes holding a copy, sorted, without repeats.
     public var mailboxes: [String]
-    /// Folders holding a copy, sorted, without repeats ("" when the source had no folders is left out).
+    /// Folders holding a copy, sorted, without repeats (sources without folders add none).
     public var folders: [String]
     public var attachmentCount: Int
     /// bm25 score when the hits are ranked (lower is better); nil in date order.

@@ -260,10 +260,9 @@ struct SearchQueryParser {
             try enter(at: token.position)
             defer { depth -= 1 }
             let inner = try parseOr()
-            guard let close = current, close.kind == .close else {
+            guard current?.kind == .close else {
                 throw SearchQueryError(.unbalancedParenthesis, position: token.position)
             }
-            _ = close
             index += 1
             return inner
         case .term(let raw):
