@@ -239,6 +239,29 @@ final class SearchEngineTests: XCTestCase {
         assertSet("folder:inbox", ["contract", "invoice"])
     }
 
+    func testNamesMatchCaseInsensitivelyBeyondASCII() throws {
+        let fixture = try TestArchive([
+            (makeMessage(id: "one@x"), location("Écrits", "Dossiers/Émile")),
+            (makeMessage(id: "two@x"), location("ecrits", "Dossiers/Emile/Suite")),
+            (makeMessage(id: "three@x"), location("Écritures", "Dossiers/Émile2")),
+        ])
+        let engine = SearchEngine(archive: fixture.archive)
+        func found(_ query: String) throws -> Set<String> {
+            let keys = try engine.search(query, limit: nil).map(\.key)
+            return Set(try ["one@x", "two@x", "three@x"].filter { keys.contains(try fixture.key($0)) })
+        }
+        XCTAssertEqual(try found("mailbox:écrits"), ["one@x"])
+        XCTAssertEqual(try found("mailbox:ÉCRITS"), ["one@x"])
+        XCTAssertEqual(try found("mailbox:ecrits"), ["two@x"], "accents are not case")
+        XCTAssertEqual(try found("mailbox:écri*"), ["one@x", "three@x"])
+        XCTAssertEqual(try found("folder:dossiers/émile"), ["one@x"])
+        XCTAssertEqual(try found("folder:DOSSIERS"), ["one@x", "two@x", "three@x"])
+        XCTAssertEqual(try found("folder:dossiers/e*"), ["two@x"])
+        XCTAssertEqual(try found("NOT folder:dossiers/émile*"), ["two@x"])
+        XCTAssertEqual(try found("mailbox:nowhere"), [])
+        XCTAssertEqual(try found("NOT mailbox:nowhere"), ["one@x", "two@x", "three@x"])
+    }
+
     func testDates() throws {
         assertSet("date:2024", ["contract", "invoice", "lunch"])
         assertSet("date:2024-02-29", ["lunch"])

@@ -70,9 +70,8 @@ public struct SearchEngine: Sendable {
     /// The stored messages matching `query`, best (or newest, or oldest) first, at most `limit`
     /// (nil: all). Excluded messages (kept as a record only) never match.
     public func search(_ query: SearchQuery, sort: SearchSort = .relevance, limit: Int? = SearchEngine.defaultLimit) throws -> [SearchHit] {
-        let plan = SearchEngine.plan(query, sort: sort, limit: limit)
         return try archive.database.read { db in
-            SearchEngine.registerFold(db)
+            let plan = SearchEngine.plan(query, sort: sort, limit: limit, names: try CopyNames(db, for: query))
             let rows = try Row.fetchAll(db, sql: plan.sql, arguments: plan.arguments)
             let locations = try db.cachedStatement(sql: "SELECT DISTINCT mailbox, folder FROM copy WHERE message = ?")
             return try rows.map { row in
@@ -110,7 +109,7 @@ public struct SearchEngine: Sendable {
     /// subject or the sender says more about what a message is than the same word in the body.
     static let bm25Weights = "10.0, 5.0, 2.0, 2.0, 1.0, 1.0, 3.0"
 
-    static func plan(_ query: SearchQuery, sort: SearchSort, limit: Int?) -> Plan {
+    static func plan(_ query: SearchQuery, sort: SearchSort, limit: Int?, names: CopyNames = CopyNames()) -> Plan {
         var arguments = StatementArguments()
         var conditions = ["message.status = 'stored'"]
         var match: String?
@@ -155,7 +154,7 @@ public struct SearchEngine: Sendable {
                 """
         }
         for part in rest {
-            conditions.append(condition(part, &arguments))
+            conditions.append(condition(part, names, &arguments))
         }
         sql += " AND " + conditions.joined(separator: " AND ")
 
@@ -176,7 +175,7 @@ public struct SearchEngine: Sendable {
     }
 
     /// An SQL condition on `message` (never NULL, so that NOT is exact) for any query node.
-    static func condition(_ query: SearchQuery, _ arguments: inout StatementArguments) -> String {
+    static func condition(_ query: SearchQuery, _ names: CopyNames, _ arguments: inout StatementArguments) -> String {
         if let expression = ftsExpression(query) {
             arguments += [expression]
             return "message.id IN (SELECT rowid FROM message_fts WHERE message_fts MATCH ?)"
@@ -186,18 +185,13 @@ public struct SearchEngine: Sendable {
             // Always FTS-expressible; handled above.
             return "0"
         case .mailbox(let name, let prefix):
-            arguments += [fold(name)]
-            return prefix
-                ? "EXISTS (SELECT 1 FROM copy WHERE copy.message = message.id AND instr(dossier_fold(copy.mailbox), ?) = 1)"
-                : "EXISTS (SELECT 1 FROM copy WHERE copy.message = message.id AND dossier_fold(copy.mailbox) = ?)"
+            // The matching names were found in Swift (see `CopyNames`); SQL compares exactly,
+            // so the (mailbox, folder) index does the work.
+            arguments += [jsonArray(names.mailboxes(matching: name, prefix: prefix))]
+            return "message.id IN (SELECT copy.message FROM copy WHERE copy.mailbox IN (SELECT value FROM json_each(?)))"
         case .folder(let name, let prefix):
-            let folded = fold(name)
-            if prefix {
-                arguments += [folded]
-                return "EXISTS (SELECT 1 FROM copy WHERE copy.message = message.id AND instr(dossier_fold(copy.folder), ?) = 1)"
-            }
-            arguments += [folded, folded + "/"]
-            return "EXISTS (SELECT 1 FROM copy WHERE copy.message = message.id AND (dossier_fold(copy.folder) = ? OR instr(dossier_fold(copy.folder), ?) = 1))"
+            arguments += [jsonArray(names.folders(matching: name, prefix: prefix))]
+            return "message.id IN (SELECT copy.message FROM copy WHERE copy.folder IN (SELECT value FROM json_each(?)))"
         case .date(let range):
             var parts = ["message.date IS NOT NULL"]
             if let start = range.start {
@@ -212,11 +206,11 @@ public struct SearchEngine: Sendable {
         case .hasAttachment:
             return "message.attachment_count > 0"
         case .and(let parts):
-            return "(" + parts.map { condition($0, &arguments) }.joined(separator: " AND ") + ")"
+            return "(" + parts.map { condition($0, names, &arguments) }.joined(separator: " AND ") + ")"
         case .or(let parts):
-            return "(" + parts.map { condition($0, &arguments) }.joined(separator: " OR ") + ")"
+            return "(" + parts.map { condition($0, names, &arguments) }.joined(separator: " OR ") + ")"
         case .not(let inner):
-            return "NOT (" + condition(inner, &arguments) + ")"
+            return "NOT (" + condition(inner, names, &arguments) + ")"
         }
     }
 
@@ -296,21 +290,69 @@ public struct SearchEngine: Sendable {
         return quoted
     }
 
-    // MARK: Case folding
+    /// A JSON array of strings, one bound argument however many names match (no limit on SQL
+    /// variables to hit).
+    static func jsonArray(_ values: [String]) -> String {
+        let data = (try? JSONEncoder().encode(values)) ?? Data("[]".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+}
 
-    /// Case-insensitive comparison of mailbox and folder names for all of Unicode (SQLite's own
-    /// NOCASE and lower() fold ASCII only): the same folding in Swift for the argument and, through
-    /// a registered function, in SQL for the column.
+/// The distinct mailbox and folder names of an archive's copies, matched case-insensitively in
+/// Swift. SQLite's NOCASE and lower() fold ASCII only, and a folding SQL function would run once
+/// per copy row (seconds on a large archive); there are few distinct names, so they are read once
+/// (from the index) and the matching ones are passed to SQL as exact values.
+struct CopyNames {
+    private var allMailboxes: [String] = []
+    private var allFolders: [String] = []
+
+    init() {}
+
+    /// Reads only the names `query` needs.
+    init(_ db: Database, for query: SearchQuery) throws {
+        var needsMailboxes = false
+        var needsFolders = false
+        var stack = [query]
+        while let node = stack.popLast() {
+            switch node {
+            case .mailbox: needsMailboxes = true
+            case .folder: needsFolders = true
+            case .and(let parts), .or(let parts): stack += parts
+            case .not(let inner): stack.append(inner)
+            case .text, .date, .hasAttachment: break
+            }
+        }
+        if needsMailboxes { allMailboxes = try String.fetchAll(db, sql: "SELECT DISTINCT mailbox FROM copy") }
+        if needsFolders { allFolders = try String.fetchAll(db, sql: "SELECT DISTINCT folder FROM copy") }
+    }
+
+    init(mailboxes: [String], folders: [String]) {
+        allMailboxes = mailboxes
+        allFolders = folders
+    }
+
+    /// `mailbox:NAME` is the whole name; `mailbox:NA*` its start.
+    func mailboxes(matching name: String, prefix: Bool) -> [String] {
+        let wanted = Self.fold(name)
+        return allMailboxes.filter { candidate in
+            let folded = Self.fold(candidate)
+            return prefix ? folded.hasPrefix(wanted) : folded == wanted
+        }
+    }
+
+    /// `folder:NAME` is that folder and every folder below it; `folder:NA*` any folder whose path
+    /// starts with it.
+    func folders(matching name: String, prefix: Bool) -> [String] {
+        let wanted = Self.fold(name)
+        return allFolders.filter { candidate in
+            let folded = Self.fold(candidate)
+            if prefix { return folded.hasPrefix(wanted) }
+            return folded == wanted || folded.hasPrefix(wanted + "/")
+        }
+    }
+
+    /// Unicode case folding: `ÉCRITS` and `écrits` are the same name.
     static func fold(_ text: String) -> String {
         text.folding(options: [.caseInsensitive], locale: nil)
-    }
-
-    static func registerFold(_ db: Database) {
-        db.add(function: foldFunction)
-    }
-
-    static let foldFunction = DatabaseFunction("dossier_fold", argumentCount: 1, pure: true) { values in
-        guard let text = String.fromDatabaseValue(values[0]) else { return nil }
-        return fold(text)
     }
 }
