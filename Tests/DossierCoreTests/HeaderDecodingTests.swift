@@ -103,3 +103,118 @@ final class HeaderDecodingTests: XCTestCase {
         }
     }
 }
+
+// Content-Type, Content-Disposition, parameters and message ids: structured header fields.
+extension HeaderDecodingTests {
+    private func ct(_ s: String) -> ContentType? { ContentType.parse(Array(s.utf8)) }
+    private func params(_ s: String) -> [String: String] { ParameterParser.parse(Array(s.utf8)).parameters }
+
+    func testContentTypeBasics() {
+        let t = ct("Text/HTML; Charset=\"UTF-8\"; format=flowed")
+        XCTAssertEqual(t?.mimeType, "text/html")
+        XCTAssertEqual(t?.charset, "UTF-8")
+        XCTAssertEqual(t?.parameters["format"], "flowed")
+        XCTAssertEqual(ct("multipart/mixed;\r\n boundary=\"----=_Part_1; x\"")?.boundary, "----=_Part_1; x")
+        XCTAssertEqual(ct("text / plain ; charset = us-ascii (comment)")?.mimeType, "text/plain")
+        XCTAssertEqual(ct("text / plain ; charset = us-ascii (comment)")?.charset, "us-ascii")
+        XCTAssertEqual(ct("text")?.mimeType, "text/plain")
+        XCTAssertEqual(ct("text/; charset=utf-8")?.mimeType, "text/plain")
+        XCTAssertEqual(ct("multipart; boundary=x")?.mimeType, "multipart/mixed")
+        XCTAssertNil(ct(""))
+        XCTAssertNil(ct("garbage here"))
+        XCTAssertNil(ct("application"))
+        XCTAssertNil(ct("te<xt/plain"))
+        XCTAssertEqual(ct("text/plain charset=utf-8")?.charset, "utf-8")   // forgotten `;`
+        XCTAssertEqual(ct("\"text/plain\"")?.mimeType, "text/plain")
+    }
+
+    func testParameterTokenizer() {
+        XCTAssertEqual(params("a; name=\"semi;colon \\\"q\\\"\"; x=1")["name"], "semi;colon \"q\"")
+        XCTAssertEqual(params("a; name=my file.pdf; x=1")["name"], "my file.pdf")
+        XCTAssertEqual(params("a; name=a/b/c")["name"], "a/b/c")
+        XCTAssertEqual(params("a; NAME=first; name=second")["name"], "first")
+        XCTAssertEqual(params("a; name=x.pdf filename=y.pdf")["filename"], "y.pdf")
+        XCTAssertEqual(params("a; name=x.pdf filename=y.pdf")["name"], "x.pdf")
+        XCTAssertEqual(params("a;;; ; name=v;")["name"], "v")
+        XCTAssertEqual(params("a; junk; name=v")["name"], "v")
+        XCTAssertEqual(ParameterParser.parse(Array("attachment; filename=a.txt".utf8)).value, "attachment")
+    }
+
+    func testRFC2231() {
+        XCTAssertEqual(params("a; filename*=utf-8''%E2%82%AC%20rates.pdf")["filename"], "€ rates.pdf")
+        XCTAssertEqual(params("a; filename*=iso-8859-1'en'caf%E9")["filename"], "café")
+        XCTAssertEqual(params("a; filename*0*=utf-8''%C3; filename*1*=%A9t%C3%A9; filename*2=.txt")["filename"], "été.txt")
+        // Out of order, and a missing piece.
+        XCTAssertEqual(params("a; name*1=\"def\"; name*0=\"abc\"; name*3=\"jkl\"")["name"], "abcdefjkl")
+        // RFC 2231 wins over the plain fallback whatever the order.
+        XCTAssertEqual(params("a; filename=\"fallback.pdf\"; filename*=UTF-8''r%C3%A9el.pdf")["filename"], "réel.pdf")
+        XCTAssertEqual(params("a; filename*=UTF-8''r%C3%A9el.pdf; filename=\"fallback.pdf\"")["filename"], "réel.pdf")
+        // Broken: bad percent escapes, no charset quotes, unknown charset.
+        XCTAssertEqual(params("a; name*=utf-8''100%zz")["name"], "100%zz")
+        XCTAssertEqual(params("a; name*=abc%20d")["name"], "abc d")
+        XCTAssertEqual(params("a; name*=x-bogus''caf%E9")["name"], "café")
+        XCTAssertEqual(params("a; name*=\"utf-8''quoted%20too\"")["name"], "quoted too")
+    }
+
+    func testEncodedWordsInParameters() {
+        XCTAssertEqual(params("a; name=\"=?UTF-8?B?w6l0w6kucGRm?=\"")["name"], "été.pdf")
+        XCTAssertEqual(params("a; filename==?iso-8859-1?Q?caf=E9.doc?=")["filename"], "café.doc")
+        XCTAssertEqual(params("a; boundary=\"=?x?q?y?=\"")["boundary"], "=?x?q?y?=")
+        XCTAssertEqual(ParameterParser.parse([0x61, 0x3B, 0x20] + Array("name=\"".utf8) + [0xE9] + Array("t.txt\"".utf8)).parameters["name"], "ét.txt")
+    }
+
+    func testContentDisposition() {
+        let d = ContentDisposition.parse(Array("Attachment;\r\n filename=\"report 2024.pdf\"; size=1234".utf8))
+        XCTAssertEqual(d?.kind, "attachment")
+        XCTAssertTrue(d?.isAttachment ?? false)
+        XCTAssertEqual(d?.filename, "report 2024.pdf")
+        XCTAssertEqual(ContentDisposition.parse(Array("inline".utf8))?.kind, "inline")
+        XCTAssertNil(ContentDisposition.parse(Array("".utf8)))
+    }
+
+    func testMessageIDs() {
+        func one(_ s: String) -> String? { MessageIDParser.parseOne(Array(s.utf8)) }
+        func list(_ s: String) -> [String] { MessageIDParser.parseList(Array(s.utf8)) }
+        XCTAssertEqual(one("<abc@example.com>"), "abc@example.com")
+        XCTAssertEqual(one("  <abc@example.com> (comment)"), "abc@example.com")
+        XCTAssertEqual(one("abc@example.com"), "abc@example.com")
+        XCTAssertEqual(one("<abc\r\n @example.com>"), "abc@example.com")
+        XCTAssertEqual(one("<\"quoted local\"@example.com>"), "\"quoted local\"@example.com")
+        XCTAssertEqual(one("(c) <a@b>"), "a@b")
+        XCTAssertEqual(one("12345.abc"), "12345.abc")
+        XCTAssertEqual(one("<12345.abc>"), "12345.abc")
+        XCTAssertNil(one(""))
+        XCTAssertNil(one("   "))
+        XCTAssertEqual(list("<a@x> <b@x>\r\n\t<c@x>"), ["a@x", "b@x", "c@x"])
+        XCTAssertEqual(list("<a@x>,<b@x>"), ["a@x", "b@x"])
+        XCTAssertEqual(list("<a@x> <b@x> <a@x>"), ["a@x", "b@x"])
+        XCTAssertEqual(list("junk words <a@x> more junk b@y"), ["a@x", "b@y"])
+        XCTAssertEqual(list("<a@x> (Message from John of \"Tue\") <b@x>"), ["a@x", "b@x"])
+        XCTAssertEqual(list("<<a@x>>"), ["a@x"])
+        XCTAssertEqual(list("<a@x <b@x>"), ["a@x", "b@x"])
+        XCTAssertEqual(list("<a@x"), ["a@x"])
+        XCTAssertEqual(list("<unclosed@x more <b@y>"), ["unclosed@x", "b@y"])
+        XCTAssertEqual(list("<" + String(repeating: "x", count: 2000) + "@y> <ok@y>"), ["ok@y"])
+    }
+
+    func testStructuredFieldsFuzz() {
+        var rng = SystemRandomNumberGenerator()
+        let pieces = [";", "=", "\"", "\\", "*", "*0*", "*1", "'", "%", "%E9", "name", "text/plain", " ", "(", ")", "<", ">", "@", "\r\n ", "=?utf-8?q?x?="]
+        for _ in 0..<3000 {
+            var s = ""
+            for _ in 0..<Int.random(in: 0..<20, using: &rng) { s += pieces.randomElement(using: &rng)! }
+            _ = ContentType.parse(Array(s.utf8))
+            _ = ContentDisposition.parse(Array(s.utf8))
+            _ = MessageIDParser.parseList(Array(s.utf8))
+        }
+        let start = Date()
+        _ = ParameterParser.parse([UInt8](repeating: UInt8(ascii: " "), count: 1 << 20))
+        _ = ParameterParser.parse(Array("a; " .utf8) + [UInt8](repeating: UInt8(ascii: "x"), count: 1 << 20))
+        var many: [UInt8] = Array("a".utf8)
+        for k in 0..<20_000 { many += Array("; n*\(k % 1500)*=%41".utf8) }
+        _ = ParameterParser.parse(many)
+        _ = MessageIDParser.parseList([UInt8](repeating: UInt8(ascii: "<"), count: 1 << 20))
+        _ = MessageIDParser.parseList(Array("<".utf8) + [UInt8](repeating: UInt8(ascii: " "), count: 1 << 20))
+        XCTAssertLessThan(Date().timeIntervalSince(start), 10)
+    }
+}
