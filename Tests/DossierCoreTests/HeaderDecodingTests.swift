@@ -72,6 +72,43 @@ final class HeaderDecodingTests: XCTestCase {
         XCTAssertEqual(HeaderText.decodeUnstructured([0xE9, 0x20] + Array("=?utf-8?q?=C3=A9?=".utf8)), "é é")
     }
 
+    func testRawISO2022JPInHeader() {
+        let raw: [UInt8] = Array("Re: ".utf8) + [0x1B, 0x24, 0x42, 0x46, 0x7C, 0x4B, 0x5C, 0x1B, 0x28, 0x42]
+        XCTAssertEqual(HeaderText.decodeUnstructured(raw), "Re: 日本")
+    }
+
+    /// Speed check, run by hand: DOSSIER_BENCH=1 swift test --skip-build --filter testHeaderSpeed
+    func testHeaderSpeed() throws {
+        try XCTSkipIf(ProcessInfo.processInfo.environment["DOSSIER_BENCH"] == nil, "timing harness, run by hand")
+        let subject = Array("Re: =?UTF-8?Q?R=C3=A9union_de_l=27=C3=A9quipe?= =?UTF-8?B?4pyT?= next week".utf8)
+        let from = Array("\"Dupont, Jean\" <jean.dupont@example.fr>".utf8)
+        let to = Array("Alice <alice@example.com>, bob@example.org,\r\n =?iso-8859-1?q?J=F6rg?= <j@example.de>".utf8)
+        let date = Array("Tue, 5 Mar 2024 10:00:00 +0100 (CET)".utf8)
+        let mid = Array("<20240305100000.12345@mail.example.com>".utf8)
+        let refs = Array("<a1@x.com> <b2@x.com>\r\n <c3@x.com> <d4@x.com> <e5@x.com>".utf8)
+        let ctype = Array("multipart/alternative; boundary=\"----=_Part_123_456.789\"".utf8)
+        let ctype2 = Array("text/plain; charset=\"iso-8859-1\"; format=flowed".utf8)
+        let disp = Array("attachment; filename*=utf-8''r%C3%A9sum%C3%A9.pdf".utf8)
+        let plain = Array("Weekly status report for the infrastructure team".utf8)
+        let n = 20_000
+        let start = Date()
+        var sink = 0
+        for _ in 0..<n {
+            sink &+= HeaderText.decodeUnstructured(subject).utf8.count
+            sink &+= HeaderText.decodeUnstructured(plain).utf8.count
+            sink &+= AddressParser.parse(from).count + AddressParser.parse(to).count
+            sink &+= DateParser.parse(date) == nil ? 0 : 1
+            sink &+= MessageIDParser.parseOne(mid)?.utf8.count ?? 0
+            sink &+= MessageIDParser.parseList(refs).count
+            sink &+= ContentType.parse(ctype)?.parameters.count ?? 0
+            sink &+= ContentType.parse(ctype2)?.parameters.count ?? 0
+            sink &+= ContentDisposition.parse(disp)?.parameters.count ?? 0
+            sink &+= CharsetDecoder.decode([0x63, 0x61, 0x66, 0xE9, 0x20, 0xE0], charset: "iso-8859-2").text.utf8.count
+        }
+        let t = Date().timeIntervalSince(start)
+        print("header set x\(n): \(t)s, \(Int(Double(n) / t)) header sets/s on one core (sink \(sink))")
+    }
+
     func testControlCharactersFromEncodedWordsBecomeSpaces() {
         XCTAssertEqual(text("=?utf-8?q?a=0D=0Ab?="), "a  b")
     }

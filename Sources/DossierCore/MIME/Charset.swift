@@ -337,7 +337,9 @@ final class ConverterCache {
     /// Bounds the cache: hostile mail can name any number of charsets.
     private static let maxEntries = 64
 
-    nonisolated(unsafe) private static var key: pthread_key_t = {
+    /// Created once (Swift's lazy static initialisation is thread-safe); the destructor runs when
+    /// a thread exits and releases that thread's cache.
+    private static let key: pthread_key_t = {
         var k = pthread_key_t()
         pthread_key_create(&k) { ptr in
             guard let ptr else { return }

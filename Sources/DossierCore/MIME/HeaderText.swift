@@ -113,6 +113,9 @@ public enum HeaderText {
         /// Start in `out` of the current run of plain text, and whether it holds 8-bit bytes.
         var segStart = 0
         var seg8bit = false
+        /// The run of plain text holds an ESC: raw ISO-2022-JP, which Japanese mailers put in
+        /// headers unencoded.
+        var segEsc = false
         /// The pending run of encoded words in one charset, as decoded bytes.
         var runCharset: String? = nil
         var runBytes: [UInt8] = []
@@ -154,7 +157,7 @@ public enum HeaderText {
                 if lastWasEncoded {
                     flushRun()
                     segStart = out.count
-                    seg8bit = false
+                    seg8bit = false; segEsc = false
                 }
                 appendWhite(wsStart..<wsEnd)
                 lastWasEncoded = false
@@ -165,7 +168,7 @@ public enum HeaderText {
                     let c = buf[j]
                     if HeaderText.isWhite(c) { break }
                     if c == UInt8(ascii: "="), j + 1 < n, buf[j + 1] == UInt8(ascii: "?") { break }
-                    if c >= 0x80 { seg8bit = true }
+                    if c >= 0x80 { seg8bit = true } else if c == 0x1B { segEsc = true }
                     j += 1
                 }
                 if j == i { j += 1 }
@@ -187,10 +190,12 @@ public enum HeaderText {
 
         /// Closes a run of plain text: 8-bit text that is not UTF-8 is re-read as Windows-1252.
         mutating func endSegment() {
-            defer { seg8bit = false; segStart = out.count }
-            guard seg8bit, segStart < out.count else { return }
+            defer { seg8bit = false; segEsc = false; segStart = out.count }
+            guard seg8bit || segEsc, segStart < out.count else { return }
+            let esc = segEsc && !seg8bit
             let fixed: String? = out.withUnsafeBufferPointer { all in
                 let seg = UnsafeBufferPointer(rebasing: all[segStart...])
+                if esc { return CharsetDecoder.decodeBuffer(seg, charset: "iso-2022-jp").text }
                 return CharsetDecoder.isValidUTF8(seg) ? nil : CharsetDecoder.decodeWindows1252(seg)
             }
             if let fixed {
