@@ -82,7 +82,9 @@ final class CharsetTests: XCTestCase {
         // Truncated final sequence.
         let u = dec([0x61, 0xC6], "euc-jp")
         XCTAssertEqual(u, "a\u{FFFD}")
-        XCTAssertEqual(dec([0x61, 0xFF, 0x62], "utf-8"), "a\u{FFFD}b")
+        XCTAssertEqual(dec([0x61, 0xC3, 0xA9, 0xFF, 0x62], "utf-8"), "aé\u{FFFD}b")
+        // Labelled UTF-8 but plainly Windows-1252 (no UTF-8 sequence anywhere).
+        XCTAssertEqual(dec([0x63, 0x61, 0x66, 0xE9], "utf-8"), "café")
     }
 
     func testNameNormalisation() {

@@ -57,6 +57,8 @@ final class HeaderDecodingTests: XCTestCase {
         XCTAssertEqual(text("=??q?abc?="), "=??q?abc?=")
         // Unknown charset: bytes still come through (UTF-8 or Windows-1252).
         XCTAssertEqual(text("=?x-unknown?q?caf=E9?="), "café")
+        // Declared UTF-8 but really Latin-1 (a common mislabel).
+        XCTAssertEqual(text("=?utf-8?q?caf=E9?="), "café")
         // Different charsets in a row.
         XCTAssertEqual(text("=?koi8-r?b?8NLJ18XU?= =?utf-8?q?_=E2=9C=93?="), "Привет ✓")
         // Lowercase everything, ISO-2022-JP in B (Japanese subjects).

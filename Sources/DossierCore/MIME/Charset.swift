@@ -241,9 +241,36 @@ public enum CharsetDecoder {
         return decodeWindows1252(buf)
     }
 
-    /// Declared UTF-8: invalid bytes become U+FFFD (Swift's repair), the rest is kept.
+    /// Declared UTF-8. Valid: as is. Invalid with no well-formed multibyte sequence at all: the
+    /// label is wrong (Latin-1/Windows-1252 text is the usual culprit), so read it as Windows-1252.
+    /// Otherwise real UTF-8 with damage: invalid bytes become U+FFFD (Swift's repair).
     static func decodeUTF8(_ buf: UnsafeBufferPointer<UInt8>) -> String {
-        stripUTF8BOM(buf)
+        if isASCII(buf) || isValidUTF8(buf) { return stripUTF8BOM(buf) }
+        if !containsUTF8Multibyte(buf) { return decodeWindows1252(buf) }
+        return stripUTF8BOM(buf)
+    }
+
+    /// True when at least one well-formed UTF-8 multibyte sequence occurs in the bytes.
+    static func containsUTF8Multibyte(_ buf: UnsafeBufferPointer<UInt8>) -> Bool {
+        var i = 0
+        let n = buf.count
+        while i < n {
+            let c = buf[i]
+            let need: Int
+            switch c {
+            case 0xC2...0xDF: need = 1
+            case 0xE0...0xEF: need = 2
+            case 0xF0...0xF4: need = 3
+            default: i += 1; continue
+            }
+            if i + need < n {
+                var ok = true
+                for k in 1...need where buf[i + k] & 0xC0 != 0x80 { ok = false; break }
+                if ok { return true }
+            }
+            i += 1
+        }
+        return false
     }
 
     private static func stripUTF8BOM(_ buf: UnsafeBufferPointer<UInt8>) -> String {
