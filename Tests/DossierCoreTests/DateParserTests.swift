@@ -61,6 +61,29 @@ final class DateParserTests: XCTestCase {
         XCTAssertEqual(secs("Tue, 5 Mar 2024"), ref - 10 * 3600)                  // date only
     }
 
+    func testFormsOtherReadersAccept() {
+        let feb28 = DateParser.epochSeconds(year: 2025, month: 2, day: 28)
+        XCTAssertEqual(secs("Fri, 28 Feb 2025 09:00:00 0200"), feb28 + 7 * 3600)       // zone without sign
+        XCTAssertEqual(secs("Fri, 28 Feb 2025 09:00:00 400"), feb28 + 5 * 3600)
+        XCTAssertEqual(secs("Feb 28 2025 09:00:00 0100"), feb28 + 8 * 3600)
+        XCTAssertEqual(secs("Fri, 28 Feb 2025 09:00:00 -2200"), feb28 + 9 * 3600)     // impossible zone: UTC
+        XCTAssertEqual(secs("Fri, 28 Feb 2025 09:00:00 04+00"), feb28 + 9 * 3600)
+        XCTAssertEqual(secs("Fri, 28 Feb 2025 09:00:00 -1234567890123"), feb28 + 9 * 3600)
+        XCTAssertEqual(secs("Fri, 28 Feb 2025 23:59:60 +0000"), feb28 + 86_399)         // leap second
+        XCTAssertNil(secs("Fri, 28 Feb 2025 23:59:61 +0000"))
+        XCTAssertEqual(secs("Fri, 28 Feb 2025 12:15:00 AM -0500"), feb28 + 5 * 3600 + 15 * 60)
+        XCTAssertEqual(secs("Sat Mar 24 21:23:03 EDT 2007"), DateParser.epochSeconds(year: 2007, month: 3, day: 25, hour: 1, minute: 23, second: 3))
+        XCTAssertEqual(secs("17-6-2008 17:10:08"), DateParser.epochSeconds(year: 2008, month: 6, day: 17, hour: 17, minute: 10, second: 8))
+        XCTAssertEqual(secs("Tue, 9 Jun 92 03:45:24 JST"), DateParser.epochSeconds(year: 1992, month: 6, day: 8, hour: 18, minute: 45, second: 24))
+        XCTAssertEqual(secs("Fri, 8 May 2015 12"), DateParser.epochSeconds(year: 2015, month: 5, day: 8))
+        XCTAssertEqual(secs("8 Dec 1991 09:11 (Sunday)"), DateParser.epochSeconds(year: 1991, month: 12, day: 8, hour: 9, minute: 11))
+        XCTAssertEqual(secs("Thu, 1 Oct 2015 14:40:57 +0200 (Mitteleurop\u{E4}ische Sommerzeit)"),
+                       DateParser.epochSeconds(year: 2015, month: 10, day: 1, hour: 12, minute: 40, second: 57))
+        XCTAssertNil(secs("Sat, 9 May flies bit my arms"))
+        XCTAssertNil(secs("Sat, 8 dogs did while 8 cats hid"))
+        XCTAssertNil(secs("Sun is so bright"))
+    }
+
     func testOutOfRangeAndGarbageAreNil() {
         XCTAssertNil(secs(""))
         XCTAssertNil(secs("not a date"))

@@ -40,6 +40,14 @@ public enum DateParser {
         return days * 86_400 + Int64(hour) * 3600 + Int64(minute) * 60 + Int64(second)
     }
 
+    /// A numeric zone in seconds east of UTC. Real zones lie between -12:00 and +14:00; anything
+    /// beyond is damage, and the time is then read as UTC rather than dropping the date.
+    static func zoneSeconds(sign: Int, hours: Int, minutes: Int) -> Int {
+        guard minutes <= 59 else { return 0 }
+        let v = sign * (hours * 3600 + minutes * 60)
+        return (-12 * 3600...14 * 3600).contains(v) ? v : 0
+    }
+
     static func daysInMonth(_ month: Int, _ year: Int) -> Int {
         switch month {
         case 2: return (year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)) ? 29 : 28
@@ -225,9 +233,7 @@ public enum DateParser {
             default: return nil
             }
             i = j
-            // A zone beyond ±23:59 is damage: read the time as UTC rather than drop the date.
-            guard hh <= 23, mm <= 59 else { return 0 }
-            return sign * (hh * 3600 + mm * 60)
+            return DateParser.zoneSeconds(sign: sign, hours: hh, minutes: mm)
         }
 
         func classify(word: UInt64, length: Int) -> Token? {
@@ -285,7 +291,10 @@ public enum DateParser {
                         k += 3
                         continue
                     }
-                    if d1 >= 3 && year == nil {
+                    if (d1 == 3 || d1 == 4) && year != nil && time != nil && zone == nil && v1 % 100 < 60 {
+                        // `19:22:28 0200`: a zone whose sign was forgotten (east, like MimeKit reads it).
+                        zone = DateParser.zoneSeconds(sign: 1, hours: v1 / 100, minutes: v1 % 100)
+                    } else if d1 >= 3 && year == nil {
                         year = v1; yearDigits = d1
                     } else if d1 <= 2 && day == nil && v1 >= 1 && v1 <= 31 {
                         day = v1
@@ -316,6 +325,8 @@ public enum DateParser {
                 if pm && h < 12 { h += 12 } else if !pm && h == 12 { h = 0 }
             }
             guard h <= 23, mi <= 59, s <= 60 else { return nil }
+            // A leap second (23:59:60) is kept inside its minute: Unix time has no room for it.
+            if s == 60 { s = 59 }
             let offset = zone ?? namedZone ?? 0
             return DateParser.epochSeconds(year: y, month: mo, day: d, hour: h, minute: mi, second: s) - Int64(offset)
         }
