@@ -72,6 +72,17 @@ final class AddressParserTests: XCTestCase {
         XCTAssertEqual(pairs("user@[192.168.0.1]"), ["-|user@[192.168.0.1]"])
     }
 
+    func testFormsOtherReadersAccept() {
+        XCTAssertEqual(pairs("jeff (Jeffrey Stedfast)"), ["Jeffrey Stedfast|jeff"])
+        XCTAssertEqual(pairs("Warren Worthington, Jr. <warren@worthington.com>"), ["Warren Worthington, Jr.|warren@worthington.com"])
+        XCTAssertEqual(pairs("jeff>"), ["-|jeff"])
+        XCTAssertEqual(pairs("Jeffrey Stedfast < jeff@xamarin.com >"), ["Jeffrey Stedfast|jeff@xamarin.com"])
+        XCTAssertEqual(pairs("Skye <@"), [])
+        XCTAssertEqual(pairs("Skye <@hackers.com,@shield.gov"), [])
+        XCTAssertEqual(pairs("Skye <@hackers.com,@shield.gov>, b@x"), ["-|b@x"])
+        XCTAssertEqual(pairs("@"), [])
+    }
+
     func testDomainHelpers() {
         let a = parse("X <Someone@Example.COM>")[0]
         XCTAssertEqual(a.domain, "example.com")

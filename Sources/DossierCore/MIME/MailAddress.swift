@@ -155,7 +155,7 @@ public enum AddressParser {
         var out: [MailAddress] = []
         var group: String? = nil
         /// A name-only part waiting to see whether the next part completes it (`Doe, John <j@x>`).
-        var held: (name: [UInt8], group: String?)? = nil
+        var held: (name: [UInt8], comment: [UInt8]?, group: String?)? = nil
 
         init(tokens: [Token], arena: [UInt8]) {
             self.tokens = tokens
@@ -220,7 +220,11 @@ public enum AddressParser {
             guard let h = held else { return }
             held = nil
             let text = decode(h.name)
-            if !text.isEmpty && !text.contains(" ") { out.append(MailAddress(address: text, group: h.group)) }
+            // `jeff (Jeffrey Stedfast)`: a local address, its comment as the name.
+            if !text.isEmpty && !text.contains(" ") {
+                let name = h.comment.map { decode($0) } ?? ""
+                out.append(MailAddress(name: cleanName(name, address: text), address: text, group: h.group))
+            }
         }
 
         /// Decodes one mailbox part (or several when commas were forgotten).
@@ -232,6 +236,8 @@ public enum AddressParser {
                 // obs-route: keep what follows the last colon inside the brackets.
                 var addrStart = lt + 1
                 for k in addrStart..<gt where tokens[k].kind == .colon { addrStart = k + 1 }
+                // `<@a,@b` without the colon: a route with no mailbox behind it.
+                if addrStart < gt && tokens[addrStart].kind == .at { return }
                 let address = addressText(addrStart..<gt)
                 var nameBytes = phrase(r.lowerBound..<lt)
                 if let h = held {
@@ -242,7 +248,7 @@ public enum AddressParser {
                 }
                 var name = decode(nameBytes)
                 if name.isEmpty, let c = firstComment(r) { name = decode(c) }
-                guard !address.isEmpty else { return }
+                guard address.utf8.contains(where: { $0 != UInt8(ascii: "@") }) else { return }
                 out.append(MailAddress(name: cleanName(name, address: address), address: address, group: group))
                 return
             }
@@ -271,15 +277,15 @@ public enum AddressParser {
                 if name.isEmpty, let c = firstComment(hi..<nextAtOrEnd(hi, r.upperBound)) { name = decode(c) }
                 if name.isEmpty, let c = firstComment(lo..<hi) { name = decode(c) }
                 if name.isEmpty, let c = firstComment(k..<lo) { name = decode(c) }
-                if !address.isEmpty && address != "@" {
+                if address.utf8.contains(where: { $0 != UInt8(ascii: "@") }) {
                     out.append(MailAddress(name: cleanName(name, address: address), address: address, group: group))
                     found = true
                 }
                 k = hi
             }
-            if !found {
+            if !found && !r.contains(where: { tokens[$0].kind == .at }) {
                 let words = phrase(r)
-                if !words.isEmpty { held = (words, group) }
+                if !words.isEmpty { held = (words, firstComment(r), group) }
             }
         }
 
