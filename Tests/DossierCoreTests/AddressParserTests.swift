@@ -41,6 +41,10 @@ final class AddressParserTests: XCTestCase {
         XCTAssertEqual(pairs("=?utf-8?Q?J=C3=B6rg?= <j@x>"), ["Jörg|j@x"])
         XCTAssertEqual(pairs("\"=?utf-8?Q?J=C3=B6rg_M=C3=BCller?=\" <j@x>"), ["Jörg Müller|j@x"])
         XCTAssertEqual(pairs("Jörg <j@x>"), ["Jörg|j@x"])
+        // Specials inside broken encoded words do not split the name.
+        XCTAssertEqual(pairs("=?utf-8?Q?Doe,_John?= <j@x>, b@y"), ["Doe, John|j@x", "-|b@y"])
+        XCTAssertEqual(pairs("=?utf-8?Q?Jo=C3=ABl_(Work)?= <j@x>"), ["Joël (Work)|j@x"])
+        XCTAssertEqual(pairs("=?utf-8?Q?unclosed <a@b>, c@d"), ["=?utf-8?Q?unclosed|a@b", "-|c@d"])
         XCTAssertEqual(AddressParser.parse([0x4A, 0xF6, 0x72, 0x67] + Array(" <j@x>".utf8)).first?.name, "Jörg")
         XCTAssertEqual(pairs("=?iso-8859-1?q?Andr=E9?= Pirard <PIRARD@vm1.ulg.ac.be>"), ["André Pirard|PIRARD@vm1.ulg.ac.be"])
     }

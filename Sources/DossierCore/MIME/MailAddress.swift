@@ -137,6 +137,14 @@ public enum AddressParser {
                 default:
                     while i < n {
                         let ch = buf[i]
+                        // An encoded word is one unit even when broken senders put specials in it
+                        // (`=?utf-8?Q?Doe,_John?=`), as in MimeKit's loose mode.
+                        if ch == UInt8(ascii: "="), i + 1 < n, buf[i + 1] == UInt8(ascii: "?"),
+                           let word = HeaderText.encodedWord(in: buf, at: i) {
+                            arena.append(contentsOf: UnsafeBufferPointer(rebasing: buf[i..<word.end]))
+                            i = word.end
+                            continue
+                        }
                         if HeaderText.isWhite(ch) || Lexer.isSpecial(ch) || ch == UInt8(ascii: ")") { break }
                         arena.append(ch)
                         i += 1
