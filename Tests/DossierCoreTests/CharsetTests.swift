@@ -108,6 +108,24 @@ final class CharsetTests: XCTestCase {
         }
     }
 
+    func testUTF8ValidatorAgreesWithStandardLibrary() {
+        var rng = SystemRandomNumberGenerator()
+        let samples: [[UInt8]] = [Array("ascii only, long enough to use the wide path".utf8), Array("é✓😀".utf8),
+                                  [0xC0, 0x80], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xE2, 0x82], [0xF0, 0x9F, 0x98]]
+        for s in samples {
+            let mine = s.withUnsafeBufferPointer { CharsetDecoder.isValidUTF8($0) }
+            XCTAssertEqual(mine, String(validating: s, as: UTF8.self) != nil, "\(s)")
+        }
+        for _ in 0..<3000 {
+            let n = Int.random(in: 0..<24, using: &rng)
+            // Biased towards ASCII and UTF-8 lead/continuation bytes so that both answers occur.
+            let pool: [UInt8] = [0x41, 0x20, 0x7F, 0x80, 0xBF, 0xC2, 0xDF, 0xE0, 0xED, 0xEF, 0xF0, 0xF4, 0xF5, 0xFF, 0xA0, 0x9F, 0x90, 0x8F]
+            let bytes = (0..<n).map { _ in pool.randomElement(using: &rng)! }
+            let mine = bytes.withUnsafeBufferPointer { CharsetDecoder.isValidUTF8($0) }
+            XCTAssertEqual(mine, String(validating: bytes, as: UTF8.self) != nil, "\(bytes)")
+        }
+    }
+
     func testRandomBytesNeverCrash() {
         var rng = SystemRandomNumberGenerator()
         let names = ["utf-8", "iso-2022-jp", "shift_jis", "utf-16", "utf-7", "gb2312", "big5", "euc-kr", nil, "x-bad"]

@@ -206,9 +206,18 @@ public enum CharsetDecoder {
     static func isValidUTF8(_ buf: UnsafeBufferPointer<UInt8>) -> Bool {
         var i = 0
         let n = buf.count
+        guard let base = buf.baseAddress else { return true }
+        let raw = UnsafeRawPointer(base)
         while i < n {
             let c = buf[i]
-            if c < 0x80 { i += 1; continue }
+            if c < 0x80 {
+                // Mostly-ASCII text with a few accents: skip ASCII eight bytes at a time.
+                i += 1
+                while i + 8 <= n && raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
+                    i += 8
+                }
+                continue
+            }
             var need = 0
             var lo: UInt8 = 0x80, hi: UInt8 = 0xBF
             switch c {
