@@ -79,6 +79,8 @@ final class DateParserTests: XCTestCase {
         XCTAssertEqual(secs("8 Dec 1991 09:11 (Sunday)"), DateParser.epochSeconds(year: 1991, month: 12, day: 8, hour: 9, minute: 11))
         XCTAssertEqual(secs("Thu, 1 Oct 2015 14:40:57 +0200 (Mitteleurop\u{E4}ische Sommerzeit)"),
                        DateParser.epochSeconds(year: 2015, month: 10, day: 1, hour: 12, minute: 40, second: 57))
+        XCTAssertEqual(secs("Tuesday, March 5, 2024 10:00 AM"), ref)
+        XCTAssertEqual(secs("5 March 2024 at 10:00"), ref)
         XCTAssertNil(secs("Sat, 9 May flies bit my arms"))
         XCTAssertNil(secs("Sat, 8 dogs did while 8 cats hid"))
         XCTAssertNil(secs("Sun is so bright"))

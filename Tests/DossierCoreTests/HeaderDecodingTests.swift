@@ -167,6 +167,13 @@ extension HeaderDecodingTests {
         XCTAssertEqual(ct("\"text/plain\"")?.mimeType, "text/plain")
     }
 
+    func testBoundaries() {
+        XCTAssertEqual(ct("multipart/mixed; boundary=----=_NextPart_000_0012_01D9")?.boundary, "----=_NextPart_000_0012_01D9")
+        XCTAssertEqual(ct("multipart/mixed;boundary=\"=_abc?=def\"")?.boundary, "=_abc?=def")
+        XCTAssertEqual(ct("multipart/alternative;\r\n\tboundary=\"b1_\"")?.boundary, "b1_")
+        XCTAssertEqual(ct("multipart/related; type=\"text/html\"; boundary=x")?.parameters["type"], "text/html")
+    }
+
     func testParameterTokenizer() {
         XCTAssertEqual(params("a; name=\"semi;colon \\\"q\\\"\"; x=1")["name"], "semi;colon \"q\"")
         XCTAssertEqual(params("a; name=my file.pdf; x=1")["name"], "my file.pdf")
