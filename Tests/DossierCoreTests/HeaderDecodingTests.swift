@@ -111,6 +111,70 @@ final class HeaderDecodingTests: XCTestCase {
         print("header set x\(n): \(t)s, \(Int(Double(n) / t)) header sets/s on one core (sink \(sink))")
     }
 
+    /// A whole message through MessageParser: the header decoders as the pipeline uses them.
+    private static let sampleMessage: [UInt8] = {
+        let head: String = """
+        Message-ID: <m1@example.jp>\r
+        Date: Tue, 5 Mar 2024 19:00:00 +0900 (JST)\r
+        From: =?ISO-2022-JP?B?GyRCRnxLXBsoQg==?= <taro@example.jp>\r
+        To: Team: a@x.org, "Doe, John" <j@x.org>;, Roe, Jane <r@x.org>\r
+        Subject: =?UTF-8?Q?R=C3=A9union?=\r
+         =?UTF-8?B?IOKckw==?= ok\r
+        References: <r1@x> <r2@x>\r
+         <r1@x>\r
+        MIME-Version: 1.0\r
+        Content-Type: multipart/mixed; boundary="==b?=1"\r
+        \r
+        --==b?=1\r
+        Content-Type: text/plain; charset=iso-2022-jp\r
+        \r
+
+        """
+        let jis: [UInt8] = [0x1B, 0x24, 0x42, 0x46, 0x7C, 0x4B, 0x5C, 0x1B, 0x28, 0x42]
+        let tail: String = """
+        \r
+        --==b?=1\r
+        Content-Type: application/pdf;\r
+         name*0*=utf-8''r%C3%A9; name*1=sum.pdf\r
+        Content-Disposition: attachment\r
+        Content-Transfer-Encoding: base64\r
+        \r
+        JVBERg==\r
+        --==b?=1--\r
+
+        """
+        var bytes = Array(head.utf8)
+        bytes.append(contentsOf: jis)
+        bytes.append(contentsOf: Array(tail.utf8))
+        return bytes
+    }()
+
+    func testWholeMessageHeaders() {
+        let m = MessageParser.parse(Self.sampleMessage)
+        XCTAssertEqual(m.messageID, "m1@example.jp")
+        XCTAssertEqual(m.date.map { Int64($0.timeIntervalSince1970) }, 1_709_632_800)
+        XCTAssertEqual(m.subject, "Réunion ✓ ok")
+        XCTAssertEqual(m.from.first?.name, "日本")
+        XCTAssertEqual(m.to.map(\.address), ["a@x.org", "j@x.org", "r@x.org"])
+        XCTAssertEqual(m.to.map { $0.group ?? "-" }, ["Team", "Team", "-"])
+        XCTAssertEqual(m.to.map { $0.name ?? "-" }, ["-", "Doe, John", "Roe, Jane"])
+        XCTAssertEqual(m.references, ["r1@x", "r2@x"])
+        XCTAssertTrue(m.bodyText.contains("日本"), m.bodyText)
+        XCTAssertEqual(m.attachments.first?.fileName, "résum.pdf")
+        XCTAssertEqual(m.unknownCharsets, [])
+    }
+
+    /// Speed check, run by hand: DOSSIER_BENCH=1 swift test --skip-build --filter testWholeMessageSpeed
+    func testWholeMessageSpeed() throws {
+        try XCTSkipIf(ProcessInfo.processInfo.environment["DOSSIER_BENCH"] == nil, "timing harness, run by hand")
+        let n = 10_000
+        let start = Date()
+        var sink = 0
+        for _ in 0..<n { sink &+= MessageParser.parse(Self.sampleMessage).to.count }
+        let t = Date().timeIntervalSince(start)
+        print("message x\(n): \(t)s, \(Int(Double(n) / t)) messages/s on one core (sink \(sink))")
+    }
+
     func testControlCharactersFromEncodedWordsBecomeSpaces() {
         XCTAssertEqual(text("=?utf-8?q?a=0D=0Ab?="), "a  b")
     }
