@@ -307,6 +307,30 @@ extension HeaderDecodingTests {
         XCTAssertEqual(list("<" + String(repeating: "x", count: 2000) + "@y> <ok@y>"), ["ok@y"])
     }
 
+    /// Long fuzz of every header decoder, run by hand: DOSSIER_FUZZ=200000 swift test --skip-build --filter testLongFuzz
+    func testLongFuzz() throws {
+        let rounds = Int(ProcessInfo.processInfo.environment["DOSSIER_FUZZ"] ?? "") ?? 0
+        try XCTSkipIf(rounds == 0, "long fuzz, run by hand")
+        var rng = SystemRandomNumberGenerator()
+        let pieces: [[UInt8]] = ["=?", "?=", "?q?", "?b?", "utf-8", "iso-2022-jp", "*en", "=C3", "=", "?", " ", "\r\n ", "\"", "\\",
+                                 "(", ")", "<", ">", "@", ",", ";", ":", "*0*", "'", "%E9", "+0100", "Mar", "10:00", "2024", "-", "."]
+            .map { Array($0.utf8) } + [[0x1B, 0x24, 0x42], [0xE9], [0xC3], [0xFF], [0x00]]
+        for _ in 0..<rounds {
+            var b: [UInt8] = []
+            for _ in 0..<Int.random(in: 0..<30, using: &rng) {
+                if Bool.random(using: &rng) { b += pieces.randomElement(using: &rng)! } else { b.append(UInt8.random(in: 0...255, using: &rng)) }
+            }
+            _ = HeaderText.decodeUnstructured(b)
+            _ = AddressParser.parse(b)
+            _ = DateParser.parse(b)
+            _ = MessageIDParser.parseList(b)
+            _ = MessageIDParser.parseOne(b)
+            _ = ContentType.parse(b)
+            _ = ContentDisposition.parse(b)
+            _ = CharsetDecoder.decode(b, charset: ["iso-2022-jp", "utf-7", "utf-16", "gb2312", "shift_jis", "utf-8", nil].randomElement(using: &rng)!)
+        }
+    }
+
     func testStructuredFieldsFuzz() {
         var rng = SystemRandomNumberGenerator()
         let pieces = [";", "=", "\"", "\\", "*", "*0*", "*1", "'", "%", "%E9", "name", "text/plain", " ", "(", ")", "<", ">", "@", "\r\n ", "=?utf-8?q?x?="]
