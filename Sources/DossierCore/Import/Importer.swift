@@ -87,7 +87,18 @@ public final class Importer {
                 if cancellation.isCancelled { break }
                 do {
                     var messages = try source.openReader()
-                    while !cancellation.isCancelled, let raw = try messages.next() {
+                    while !cancellation.isCancelled {
+                        let next: RawMessage?
+                        do {
+                            next = try messages.next()
+                        } catch SourceError.tooLarge(let path, let offset, let limit) {
+                            // One message skipped unread; the reader has stepped over it and goes on.
+                            let location = MessageLocation(mailbox: source.mailbox, path: path, offset: offset, folder: source.folder)
+                            work.push((sequence, .unreadable(location, "message larger than \(limit) bytes, not read")))
+                            sequence += 1
+                            continue
+                        }
+                        guard let raw = next else { break }
                         budget.acquire(raw.bytes.count)
                         work.push((sequence, .message(raw)))
                         sequence += 1
