@@ -105,6 +105,8 @@ public final class GzipInflater {
     private var atMemberEnd = false
     /// True until the first member has produced its header; an empty input is not a gzip file.
     private var sawAnyInput = false
+    /// A failure found after some good output, reported by the next call.
+    private var pendingFailure: Failure? = nil
     /// Compressed bytes consumed, for error messages.
     public private(set) var compressedOffset: Int64 = 0
 
@@ -132,6 +134,7 @@ public final class GzipInflater {
     /// - Returns: input bytes consumed and output bytes produced. Call again with the unconsumed
     ///   rest when `consumed < input.count` (the output was full).
     public func inflate(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws -> (consumed: Int, produced: Int) {
+        if let pendingFailure { throw pendingFailure }
         guard output.count > 0, let outBase = output.baseAddress else { return (0, 0) }
         var consumed = 0
         var produced = 0
@@ -171,7 +174,13 @@ public final class GzipInflater {
                 if consumed == input.count && madeOut < availOut { return (consumed, produced) }
             default:
                 let message = stream.pointee.msg.map { String(cString: $0) } ?? "zlib error \(status)"
-                throw Failure.corrupt(compressedOffset: compressedOffset, reason: message)
+                let failure = Failure.corrupt(compressedOffset: compressedOffset, reason: message)
+                // Hand over the good bytes decoded before the damage first; fail on the next call.
+                if produced > 0 {
+                    pendingFailure = failure
+                    return (consumed, produced)
+                }
+                throw failure
             }
         }
         return (consumed, produced)
