@@ -235,9 +235,15 @@ final class ReaderTests: XCTestCase {
         try dir.write("mail/Archive/2023/cur/7.g.host:2,S", "Subject: 7\n\n7\n")
         try dir.write("mail/Archive/notes.txt", "not mail\n")
 
-        let plan = try SourcePlanner.plan(paths: [dir.sub("mail")])
+        try dir.write("mail/loose-message", "Subject: loose\n\n")
+
+        let all = try SourcePlanner.plan(paths: [dir.sub("mail")])
+        // Loose files beside cur/new (not metadata) are read as single messages of that folder.
+        XCTAssertEqual(all.sources.filter { $0.kind == .messageFile }.map { "\($0.folder) \(SourcePlanner.baseName($0.path))" },
+                       ["INBOX loose-message", "Archive notes.txt"])
+        XCTAssertTrue(all.sources.allSatisfy { $0.mailbox == "mail" })
+        let plan = SourcePlan(sources: all.sources.filter { $0.kind == .maildirFolder })
         XCTAssertEqual(plan.sources.map(\.folder), ["INBOX", "Archive/2023", "Clients", "Clients/Acme"])
-        XCTAssertTrue(plan.sources.allSatisfy { $0.kind == .maildirFolder && $0.mailbox == "mail" })
         XCTAssertEqual(plan.sources[0].byteSize, 3 * 14)
 
         var inbox = try plan.sources[0].openReader()

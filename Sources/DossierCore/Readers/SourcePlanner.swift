@@ -73,9 +73,10 @@ public struct SourcePlan: Sendable {
 ///   are skipped inside directories.
 /// - **Maildir**: a directory with `cur/` or `new/`. Its folders are the root ("INBOX"), Maildir++
 ///   `.Folder.Sub` directories ("Folder/Sub") and plain subdirectories that are Maildirs
-///   themselves ("Folder/Sub", recursively). Regular files at a Maildir's level are the server's
-///   metadata (dovecot-uidlist, maildirfolder, subscriptions, courierimap*, maildirsize) and are
-///   never read; `tmp/` is never read.
+///   themselves ("Folder/Sub", recursively). `tmp/` is never read. Server metadata beside cur/
+///   and new/ (dot files, maildirfolder, maildirsize, subscriptions, dovecot*, courierimap*) is
+///   skipped; any other file there is read as a loose message of that folder (notmuch keeps mail
+///   so), rather than silently left behind.
 /// - **Mailbox**: `--mailbox`, else derived: an mbox or message file given directly is named by its
 ///   file name without extensions (`work.mbox.gz` -> "work"); a Maildir by its root directory's
 ///   name; any other directory by its own name. A Maildir found inside a plain directory tree is
@@ -126,6 +127,14 @@ public enum SourcePlanner {
     /// Does `folder` pass `--folders`? Every folder passes when there are no globs.
     public static func folderMatches(_ folder: String, globs: [String]) -> Bool {
         globs.isEmpty || globs.contains { fnmatch($0, folder, 0) == 0 }
+    }
+
+    /// Files Maildir servers and clients keep beside the mail.
+    static func isMaildirMetadata(_ name: String) -> Bool {
+        if name.hasPrefix(".") { return true }
+        let lower = name.lowercased()
+        if ["maildirfolder", "maildirsize", "subscriptions", "uidvalidity"].contains(lower) { return true }
+        return ["dovecot", "courierimap", "courierpop3"].contains { lower.hasPrefix($0) }
     }
 
     static func isMaildir(_ path: String) -> Bool {
@@ -256,13 +265,30 @@ private struct Walk {
         let inbox = folders.removeFirst()
         folders.sort { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
         for folder in [inbox] + folders where SourcePlanner.folderMatches(folder.name, globs: globs) {
-            guard SourcePlanner.isMaildir(folder.path) else { continue }
+            guard SourcePlanner.isMaildir(folder.path) else {
+                // A plain directory between Maildir folders: only its loose files.
+                looseFiles(in: folder.path, mailbox: mailbox, folder: folder.name)
+                continue
+            }
             let files = (try? MaildirReader.messageFiles(in: folder.path)) ?? []
             let size = files.reduce(Int64(0)) { $0 + (DirectoryListing.info($1.path)?.size ?? 0) }
             sources.append(MessageSource(kind: .maildirFolder, path: folder.path, mailbox: mailbox,
                                          folder: folder.name, gzip: false, byteSize: size))
+            looseFiles(in: folder.path, mailbox: mailbox, folder: folder.name)
         }
     }
+
+    /// Regular files next to cur/ and new/ that are not server metadata. Maildir tools never put
+    /// mail there, but people and test suites (notmuch) do; reading them (and quarantining any
+    /// that are not mail) is better than silently leaving mail behind.
+    private mutating func looseFiles(in directory: String, mailbox: String, folder: String) {
+        guard let entries = try? DirectoryListing.entries(directory) else { return }
+        for entry in entries where (entry.kind == .file || entry.kind == .symlinkToFile) && !SourcePlanner.isMaildirMetadata(entry.name) {
+            let path = directory + "/" + entry.name
+            file(path, size: DirectoryListing.info(path)?.size ?? 0, mailbox: mailbox, folder: folder, filtered: true)
+        }
+    }
+
 
     /// Maildir++ `.A.B` folders (at the root only) and plain subdirectories (recursively).
     private mutating func collectMaildirFolders(_ directory: String, relative: String, isRoot: Bool,
@@ -287,7 +313,7 @@ private struct Walk {
             if name.hasPrefix("courierimap") || name.hasPrefix("dovecot") { continue }
             guard enter(path) else { continue }
             let folder = relative.isEmpty ? name : relative + "/" + name
-            if SourcePlanner.isMaildir(path) { folders.append((folder, path)) }
+            folders.append((folder, path))
             try collectMaildirFolders(path, relative: folder, isRoot: false, into: &folders)
         }
     }
