@@ -401,4 +401,71 @@ final class ReaderTests: XCTestCase {
         try inflater.finish()
         XCTAssertEqual(out, a + b)
     }
+
+    // MARK: robustness
+
+    /// Random mbox-like inputs (separators with and without blank lines, Content-Length right and
+    /// wrong, quoted lines, CRLF, no final newline): never a crash, and a tiny scanning window gives
+    /// exactly what the normal one gives, so no refill or push-back path changes a result.
+    func testRandomInputsGiveTheSameResultWhateverTheWindow() throws {
+        let dir = try TemporaryDirectory()
+        var rng = SplitMix(seed: 42)
+        let pieces = ["\(envelope)\n", "From - \n", "From Russia with love\n", "\n", "\r\n", "Subject: s\n",
+                      ">From q\n", ">>From q\n", "body text line\n", "Content-Length: 0\n", "Content-Length: 17\n",
+                      "Content-Length: 40\n", "X: y\r\n", "From x Tue Mar  5 10:00:00 2024\r\n", "no newline"]
+        for round in 0..<300 {
+            var text = round % 5 == 0 ? "\n" : ""
+            text += "\(envelope)\n"
+            for _ in 0..<(Int(rng.next() % 150)) { text += pieces[Int(rng.next() % UInt64(pieces.count))] }
+            let path = try dir.write("r\(round).mbox", text)
+            func run(_ window: Int) -> [String] {
+                var out: [String] = []
+                do {
+                    var reader = try MboxReader(path: path, gzip: false, mailbox: "m", folder: "", maxMessageBytes: 1 << 20, windowBytes: window)
+                    while let message = try reader.next() {
+                        out.append("\(message.location.offset ?? -1):" + String(decoding: message.bytes, as: UTF8.self))
+                    }
+                } catch {
+                    out.append("error \(error)")
+                }
+                return out
+            }
+            let reference = run(1 << 21)
+            XCTAssertEqual(run(1024), reference, "round \(round): \(text.debugDescription)")
+        }
+    }
+
+    func testMaildirFileThatCannotBeOpenedDoesNotEndTheFolder() throws {
+        let dir = try TemporaryDirectory()
+        try dir.write("mail/cur/a:2,S", "Subject: a\n\n")
+        try dir.write("mail/cur/z:2,", "Subject: z\n\n")
+        // A file name that is not UTF-8 (an old Latin-1 archive): Swift cannot open it by name.
+        var raw = Array(dir.sub("mail/cur/").utf8).map { CChar(bitPattern: $0) }
+        raw += [CChar(bitPattern: 0x6D), CChar(bitPattern: 0xE9), 0x3A, 0x32, 0x2C, 0]
+        let fd = open(raw, O_CREAT | O_WRONLY, 0o644)
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        close(fd)
+        var reader = try MaildirReader(folderPath: dir.sub("mail"), mailbox: "mail", folder: "INBOX")
+        XCTAssertEqual(try reader.next().map { String(decoding: $0.bytes, as: UTF8.self) }, "Subject: a\n\n")
+        XCTAssertThrowsError(try reader.next()) { error in
+            guard let error = error as? SourceError, error.isPerMessage, case .unreadableMessage = error else {
+                return XCTFail("unexpected \(error)")
+            }
+        }
+        XCTAssertEqual(try reader.next().map { String(decoding: $0.bytes, as: UTF8.self) }, "Subject: z\n\n")
+        XCTAssertNil(try reader.next())
+    }
+}
+
+/// A small deterministic random generator, so a failing round can be replayed.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
 }

@@ -91,10 +91,11 @@ public final class Importer {
                         let next: RawMessage?
                         do {
                             next = try messages.next()
-                        } catch SourceError.tooLarge(let path, let offset, let limit) {
+                        } catch let error as SourceError where error.isPerMessage {
                             // One message skipped unread; the reader has stepped over it and goes on.
-                            let location = MessageLocation(mailbox: source.mailbox, path: path, offset: offset, folder: source.folder)
-                            work.push((sequence, .unreadable(location, "message larger than \(limit) bytes, not read")))
+                            let location = MessageLocation(mailbox: source.mailbox, path: error.path, offset: Self.offset(of: error),
+                                                           folder: source.folder)
+                            work.push((sequence, .unreadable(location, "\(error)")))
                             sequence += 1
                             continue
                         }
@@ -209,6 +210,7 @@ public final class Importer {
 
     private static func offset(of error: Error) -> Int64? {
         if case SourceError.corrupt(_, let offset, _) = error { return offset }
+        if case SourceError.tooLarge(_, let offset, _) = error { return offset }
         return nil
     }
 }

@@ -9,6 +9,9 @@ struct DirectoryEntry: Sendable {
     enum Kind: Sendable { case file, directory, symlinkToFile, symlinkToDirectory, other }
     var name: String
     var kind: Kind
+    /// False when the name is not valid UTF-8: `name` is then a repaired spelling that does not
+    /// open the file (Swift strings cannot carry the raw bytes).
+    var nameIsExact: Bool = true
 }
 
 /// Directory reading for the planner and the Maildir reader: readdir(3) with its d_type, so that
@@ -25,8 +28,11 @@ enum DirectoryListing {
         defer { closedir(dir) }
         var result: [DirectoryEntry] = []
         while let entry = readdir(dir) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) { pointer in
-                pointer.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { String(cString: $0) }
+            let (name, exact) = withUnsafePointer(to: entry.pointee.d_name) { pointer in
+                pointer.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { raw -> (String, Bool) in
+                    if let valid = String(validatingCString: raw) { return (valid, true) }
+                    return (String(cString: raw), false)
+                }
             }
             if name == "." || name == ".." { continue }
             let kind: DirectoryEntry.Kind
@@ -37,7 +43,7 @@ enum DirectoryListing {
             case Int32(DT_UNKNOWN): kind = classify(path + "/" + name, follow: false, symlink: false)
             default: kind = .other
             }
-            result.append(DirectoryEntry(name: name, kind: kind))
+            result.append(DirectoryEntry(name: name, kind: exact ? kind : (kind == .directory ? .other : .file), nameIsExact: exact))
         }
         result.sort { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
         return result

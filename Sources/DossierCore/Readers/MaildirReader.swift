@@ -8,7 +8,7 @@ public struct MaildirReader: MessageReader {
     private let mailbox: String
     private let folder: String
     private let limit: Int
-    private var files: [String]
+    private var files: [(path: String, exact: Bool)]
     private var position = 0
 
     /// - Parameter folderPath: the folder directory (the one holding cur/ and new/).
@@ -17,18 +17,25 @@ public struct MaildirReader: MessageReader {
         self.mailbox = mailbox
         self.folder = folder
         self.limit = maxMessageBytes
-        self.files = try Self.messageFiles(in: folderPath).map(\.path)
+        self.files = try Self.messageFiles(in: folderPath).map { ($0.path, $0.exact) }
     }
 
     public mutating func next() throws -> RawMessage? {
         while position < files.count {
-            let path = files[position]
+            let (path, exact) = files[position]
             position += 1
+            guard exact else {
+                throw SourceError.unreadableMessage(path: path, reason: "the file name is not valid UTF-8 and cannot be opened by name")
+            }
             let bytes: [UInt8]
             do {
                 bytes = try MessageFileReader.read(path, limit: limit)
             } catch SourceError.notFound {
+                // Moved or expunged since the listing: normal for a live Maildir.
                 continue
+            } catch let error as SourceError where !error.isPerMessage {
+                // One bad file must not end the folder.
+                throw SourceError.unreadableMessage(path: path, reason: "\(error)")
             }
             let name = path.split(separator: "/").last.map(String.init) ?? path
             return RawMessage(bytes: bytes, location: MessageLocation(mailbox: mailbox, path: path, folder: folder,
@@ -38,8 +45,8 @@ public struct MaildirReader: MessageReader {
     }
 
     /// The message files of a Maildir folder, cur/ before new/, each by name.
-    static func messageFiles(in folderPath: String) throws -> [(path: String, name: String)] {
-        var result: [(String, String)] = []
+    static func messageFiles(in folderPath: String) throws -> [(path: String, name: String, exact: Bool)] {
+        var result: [(String, String, Bool)] = []
         var listed = false
         var lastError: Error? = nil
         for sub in ["cur", "new"] {
@@ -48,7 +55,7 @@ public struct MaildirReader: MessageReader {
             do {
                 for entry in try DirectoryListing.entries(dir) where !entry.name.hasPrefix(".") {
                     switch entry.kind {
-                    case .file, .symlinkToFile: result.append((dir + "/" + entry.name, entry.name))
+                    case .file, .symlinkToFile: result.append((dir + "/" + entry.name, entry.name, entry.nameIsExact))
                     default: continue
                     }
                 }

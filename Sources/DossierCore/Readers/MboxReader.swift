@@ -43,9 +43,15 @@ public struct MboxReader: MessageReader {
     /// Opens `path` for reading. `mailbox` and `folder` are recorded in every message's location.
     public init(path: String, gzip: Bool, mailbox: String, folder: String = "",
                 maxMessageBytes: Int = ReaderLimits.maxMessageBytes) throws {
+        try self.init(path: path, gzip: gzip, mailbox: mailbox, folder: folder, maxMessageBytes: maxMessageBytes,
+                      windowBytes: FileByteStream.chunkSize * 2)
+    }
+
+    /// `windowBytes` is the scanning window; tests make it tiny to exercise every refill path.
+    init(path: String, gzip: Bool, mailbox: String, folder: String, maxMessageBytes: Int, windowBytes: Int) throws {
         parser = try MboxParser(stream: FileByteStream(path: path, gzip: gzip),
                                 location: MessageLocation(mailbox: mailbox, path: path, folder: folder),
-                                limit: maxMessageBytes)
+                                limit: maxMessageBytes, window: windowBytes)
     }
 
     public mutating func next() throws -> RawMessage? {
@@ -79,11 +85,12 @@ final class MboxParser {
     private var copyFrom: Int64 = 0
     private var oversize = false
 
-    init(stream: FileByteStream, location: MessageLocation, limit: Int) throws {
+    init(stream: FileByteStream, location: MessageLocation, limit: Int, window: Int) throws {
         self.stream = stream
         self.template = location
         self.limit = max(limit, 1)
-        cap = FileByteStream.chunkSize * 2
+        // At least room for a header lookahead (256 bytes) after a separator line.
+        cap = max(window, 1024)
         buf = UnsafeMutablePointer<UInt8>.allocate(capacity: cap)
     }
 

@@ -8,8 +8,9 @@ public protocol MessageReader {
     /// corrupt gzip stream). Messages returned before the error stay valid; the caller records the
     /// error against the source and moves on to the next one.
     ///
-    /// The one exception is `SourceError.tooLarge`: it concerns a single message, which the reader
-    /// has already stepped over, so the caller records it and may call `next()` again.
+    /// The exception is an error for which `SourceError.isPerMessage` is true (`.tooLarge`,
+    /// `.unreadableMessage`): it concerns a single message, which the reader has already stepped
+    /// over, so the caller records it and may call `next()` again.
     mutating func next() throws -> RawMessage?
 }
 
@@ -32,6 +33,26 @@ public enum SourceError: Error, Sendable, Equatable, CustomStringConvertible {
     /// One message larger than `limit` bytes was skipped (mbox: the offset of its "From " line);
     /// the reader can go on with the next message.
     case tooLarge(path: String, offset: Int64?, limit: Int)
+    /// One message file of a multi-file source (a Maildir folder) could not be read; the reader
+    /// can go on with the next file.
+    case unreadableMessage(path: String, reason: String)
+
+    /// True when the error concerns one message and the reader that threw it can go on.
+    public var isPerMessage: Bool {
+        switch self {
+        case .tooLarge, .unreadableMessage: return true
+        case .notFound, .unreadable, .corrupt: return false
+        }
+    }
+
+    /// The file the error is about.
+    public var path: String {
+        switch self {
+        case .notFound(let path), .unreadable(let path, _), .corrupt(let path, _, _),
+             .tooLarge(let path, _, _), .unreadableMessage(let path, _):
+            return path
+        }
+    }
 
     public var description: String {
         switch self {
@@ -41,6 +62,7 @@ public enum SourceError: Error, Sendable, Equatable, CustomStringConvertible {
         case .tooLarge(let path, let offset, let limit):
             let at = offset.map { " at byte \($0)" } ?? ""
             return "message in \(path)\(at) is larger than \(limit) bytes; skipped, not read"
+        case .unreadableMessage(let path, let reason): return "cannot read \(path): \(reason)"
         }
     }
 }
