@@ -469,3 +469,23 @@ struct SplitMix {
         return z ^ (z >> 31)
     }
 }
+
+/// Read speed, only when asked: `DOSSIER_READER_BENCH=/path/to/file.mbox[.gz] swift test --filter ReaderSpeed`.
+final class ReaderSpeedTests: XCTestCase {
+    func testMboxReadSpeed() throws {
+        guard let path = ProcessInfo.processInfo.environment["DOSSIER_READER_BENCH"] else {
+            throw XCTSkip("set DOSSIER_READER_BENCH to an mbox file to measure")
+        }
+        let gzip = path.hasSuffix(".gz")
+        var reader = try MboxReader(path: path, gzip: gzip, mailbox: "bench")
+        let start = Date()
+        var count = 0
+        var bytes = 0
+        while let message = try reader.next() {
+            count += 1
+            bytes += message.bytes.count
+        }
+        let seconds = Date().timeIntervalSince(start)
+        print("read \(count) messages, \(bytes) bytes in \(seconds) s: \(Double(bytes) / seconds / 1e6) MB/s")
+    }
+}
