@@ -79,9 +79,13 @@ final class ReaderTests: XCTestCase {
         let a2 = "Subject: a\nContent-Length: \(body.utf8.count + 1)\n\n" + body
         let path2 = try dir.write("cl2.mbox", "\(envelope)\n\(a2)\n\(envelope)\n\(b)")
         XCTAssertEqual(texts(try mbox(path2)), [a2, b])
-        // ... and at the end of the file.
+        // ... and at the end of the file, with or without the final separating newline.
         let path3 = try dir.write("cl3.mbox", "\(envelope)\n\(a)")
         XCTAssertEqual(texts(try mbox(path3)), [a])
+        let path4 = try dir.write("cl4.mbox", "\(envelope)\n\(a)\n")
+        XCTAssertEqual(texts(try mbox(path4)), [a])
+        let path5 = try dir.write("cl5.mbox", "\(envelope)\n\(a2)\n")
+        XCTAssertEqual(texts(try mbox(path5)), [a2])
     }
 
     func testContentLengthBodyIsNotUnquotedWhenTheWriterDidNotQuote() throws {

@@ -106,7 +106,11 @@ final class FileByteStream {
     private func rawRead(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         guard let base = buffer.baseAddress else { return 0 }
         while true {
+            #if canImport(Glibc)
             let n = Glibc.read(fd, base, buffer.count)
+            #else
+            let n = Darwin.read(fd, base, buffer.count)
+            #endif
             if n >= 0 { return n }
             if errno == EINTR { continue }
             throw SourceError.unreadable(path: path, reason: String(cString: strerror(errno)))

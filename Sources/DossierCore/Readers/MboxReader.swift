@@ -357,7 +357,8 @@ final class MboxParser {
                 var verdict: Bool? = nil
                 if found == nil {
                     verdict = lineStart == end
-                    if verdict == true { verifiedByLength = true }
+                    // As everywhere, a final blank line is the writer's separating newline.
+                    if verdict == true { trimBlank = previousBlank }
                 } else if let (lineEnd, complete) = found, lineStart >= end {
                     if lineStart == end && atLineStart {
                         let length = lineEnd - lineStart
