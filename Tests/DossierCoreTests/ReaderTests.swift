@@ -301,6 +301,7 @@ final class ReaderTests: XCTestCase {
         try dir.write("in/.DS_Store", [0, 0])
         try dir.write("in/sub/f", "Subject: f\n\n")
         try dir.write("in/box/cur/g:2,S", "Subject: g\n\n")
+        try dir.write("in/h.mbox", "")
         let plan = try SourcePlanner.plan(paths: [dir.sub("in")])
         let summary = plan.sources.map { "\($0.kind.rawValue) \($0.mailbox) [\($0.folder)] gz=\($0.gzip) \(SourcePlanner.baseName($0.path))" }
         XCTAssertEqual(summary, [
@@ -310,6 +311,7 @@ final class ReaderTests: XCTestCase {
             "mbox in [c] gz=true c.gz",
             "messageFile in [] gz=true d.eml.gz",
             "messageFile in [] gz=false e.bin",
+            "mbox in [h] gz=false h.mbox",
             "messageFile in [sub] gz=false f",
         ])
         XCTAssertTrue(plan.sources.allSatisfy { $0.path.hasPrefix("/") })

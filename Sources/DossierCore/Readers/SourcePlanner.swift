@@ -137,6 +137,11 @@ public enum SourcePlanner {
         return ["dovecot", "courierimap", "courierpop3"].contains { lower.hasPrefix($0) }
     }
 
+    static func hasMboxExtension(_ name: String) -> Bool {
+        let lower = name.lowercased()
+        return [".mbox", ".mbx", ".mbox.gz", ".mbx.gz"].contains { lower.hasSuffix($0) }
+    }
+
     static func isMaildir(_ path: String) -> Bool {
         DirectoryListing.isDirectory(path + "/cur") || DirectoryListing.isDirectory(path + "/new")
     }
@@ -216,8 +221,10 @@ private struct Walk {
     }
 
     mutating func file(_ path: String, size: Int64, mailbox: String, folder: String, filtered: Bool) {
-        let (gzip, mbox) = SourcePlanner.sniff(path)
+        var (gzip, mbox) = SourcePlanner.sniff(path)
         let name = SourcePlanner.baseName(path)
+        // An empty "x.mbox" is an empty mailbox, not an empty message to quarantine.
+        if size == 0 && SourcePlanner.hasMboxExtension(name) { mbox = true }
         var folderName = folder
         if mbox && filtered {
             let stem = SourcePlanner.strippingExtensions(name)
