@@ -1,5 +1,6 @@
 @testable import DossierCore
 import Foundation
+import GRDB
 import XCTest
 
 /// `dossier show` against archives built without the readers (see `TestArchive`), through the
@@ -259,5 +260,42 @@ final class ShowTests: XCTestCase {
         let key = try fixture.key("one@x")
         XCTAssertEqual(try show(fixture, [key, "--raw", "--text"]).status, 64)
         XCTAssertEqual(try show(fixture, [key, "--raw", "--json"]).status, 64)
+    }
+
+    /// Real mail (skipped when the shared corpora are absent): `show --raw` gives back each
+    /// source file byte for byte, and every part `--structure` lists can be fetched with `--part`.
+    func testRealCorpusRawAndParts() throws {
+        let corpus = try SharedCorpora.path("notmuch")
+        let dir = try TemporaryDirectory()
+        let archive = try Archive.open(at: dir.sub("archive"), create: true)
+        var options = ImportOptions(paths: [corpus])
+        options.workers = 2
+        let ledger = try Importer(archive: archive, options: options).run()
+        XCTAssertGreaterThan(ledger.stored, 100)
+
+        // Messages read from a file of their own, through the copy their stored bytes came from.
+        let rows = try archive.database.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT message.key, message.sha256, copy.path FROM message JOIN copy ON copy.message = message.id
+                WHERE message.status = 'stored' AND copy.offset = -1 AND copy.sha256 = message.sha256
+                GROUP BY message.id ORDER BY message.key
+                """)
+        }
+        XCTAssertGreaterThan(rows.count, 100)
+        for (index, row) in rows.enumerated() {
+            let key: String = row["key"], path: String = row["path"], sha256: String = row["sha256"]
+            let original = try Array(Data(contentsOf: URL(fileURLWithPath: path)))
+            // Every message through the library; a sample through the binary (a process each).
+            XCTAssertEqual(try archive.objects.readMessage(sha256: sha256), original, path)
+            let root = MIMEParser.parse(original)
+            for part in MessagePartSummary.outline(root, bytes: original) {
+                XCTAssertEqual(root.part(part.part)?.decodedBody(in: original).count, part.size, "\(path) part \(part.part)")
+            }
+            if index % 25 == 0 {
+                let raw = try dossier(["show", key, "--raw", "--archive", archive.path])
+                XCTAssertEqual(raw.status, 0, raw.stderr)
+                XCTAssertEqual(raw.stdout, original, path)
+            }
+        }
     }
 }
