@@ -113,7 +113,12 @@ private struct HTMLTextConverter {
     mutating func tag(at start: Int) -> Int? {
         let n = input.count
         let next = start + 1
-        guard next < n else { return nil }
+        guard next < n else {
+            // A "<" ending the document is text ("x <"), not the start of a tag.
+            emitPending()
+            output.append(UInt8(ascii: "<"))
+            return next
+        }
         let c = input[next]
 
         if c == UInt8(ascii: "!") {
