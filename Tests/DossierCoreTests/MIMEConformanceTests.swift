@@ -1,0 +1,474 @@
+import DossierCore
+import Foundation
+import XCTest
+
+/// Our MIME parser against the reference results of MimeKit (trees and byte offsets of its mbox
+/// test data) and against every message file of the MimeKit and notmuch corpora.
+final class MIMEConformanceTests: XCTestCase {
+    // MARK: MimeKit mbox summaries and offsets
+
+    /// The mbox files MimeKit ships with both a `-summary.txt` and a `.unix-offsets.json`.
+    static let mboxBaseNames = ["content-length", "issue1189"]
+
+    /// Every message's MIME tree, printed the way MimeKit's test prints it, equals the summary.
+    func testMboxSummariesMatchMimeKitTrees() throws {
+        var compared = 0
+        var mismatches: [String] = []
+        for base in Self.mboxBaseNames {
+            let corpus = try MimeKitMbox(base)
+            XCTAssertEqual(corpus.messages.count, corpus.summary.count, "\(base): messages in offsets vs summary")
+            for (index, (message, expected)) in zip(corpus.messages, corpus.summary).enumerated() {
+                // The split is right: the slice starts with the marker line the summary shows.
+                XCTAssertEqual(message.markerLine, expected.marker, "\(base) #\(index): mbox marker line")
+                let root = MIMEParser.parse(message.bytes)
+                let ours = MIMETreeDump.lines(root)
+                compared += 1
+                // MimeKit prints type and subtype as the sender wrote them ("Application/x-pkcs7-mime");
+                // we lowercase them (RFC 2045 5.1: they are case-insensitive).
+                if ours != expected.tree.map({ $0.lowercased().replacingOccurrences(of: "content-type: ", with: "Content-Type: ") }) {
+                    mismatches.append("\(base) #\(index):\n  expected \(expected.tree)\n  ours     \(ours)")
+                }
+            }
+        }
+        XCTAssertEqual(mismatches, [], "trees differing from MimeKit:\n" + mismatches.joined(separator: "\n"))
+        XCTAssertEqual(compared, 33)
+    }
+
+    /// The Subject lines of the summaries. These depend on RFC 2047 decoding (HeaderText), not on
+    /// the structure parser; see `testMboxSummariesMatchMimeKitTrees` for the trees.
+    func testMboxSummarySubjects() throws {
+        var encodedWordMismatches: [String] = []
+        for base in Self.mboxBaseNames {
+            let corpus = try MimeKitMbox(base)
+            for (index, (message, expected)) in zip(corpus.messages, corpus.summary).enumerated() {
+                let root = MIMEParser.parse(message.bytes)
+                guard let subjectLine = expected.headerLines.first(where: { $0.hasPrefix("Subject: ") }) else {
+                    XCTFail("\(base) #\(index): summary without Subject line")
+                    continue
+                }
+                let expectedSubject = String(subjectLine.dropFirst("Subject: ".count))
+                let raw = root.headers.first("Subject").map { String(decoding: $0.rawValue, as: UTF8.self) } ?? ""
+                let ours = root.headers.text("Subject") ?? ""
+                if ours == expectedSubject { continue }
+                if raw.contains("=?") {
+                    encodedWordMismatches.append("\(base) #\(index): \(ours) != \(expectedSubject)")
+                } else {
+                    XCTFail("\(base) #\(index): subject \(ours) != \(expectedSubject)")
+                }
+            }
+        }
+        if !encodedWordMismatches.isEmpty {
+            throw XCTSkip("RFC 2047 subjects wait for the HeaderText stub (HeaderText.decodeUnstructured): "
+                + encodedWordMismatches.joined(separator: "; "))
+        }
+    }
+
+    /// Per-entity byte offsets from MimeKit's `.unix-offsets.json` against our ranges.
+    ///
+    /// The definitions line up as follows (MimeKit offsets are absolute in the mbox file, ours are
+    /// relative to the slice that starts at `mboxMarkerOffset`):
+    /// - `beginOffset` (first header byte) = `headerRange.lowerBound`; for a message that is the
+    ///   byte after the mbox "From " line, which our parser skips the same way;
+    /// - `headersEndOffset` (just past the blank line) = `headerRange.upperBound` =
+    ///   `bodyRange.lowerBound`;
+    /// - `endOffset` = `bodyRange.upperBound`: both end a part before the line ending that
+    ///   precedes the next boundary line (RFC 2046 5.1.1). One documented difference: MimeKit
+    ///   gives the line ending before the next mbox "From " line to the mbox separator, while our
+    ///   slice (what a reader hands over) still holds it, so an entity that ends where the slice
+    ///   ends is compared without that final line ending (except in the last message of the file,
+    ///   where MimeKit's end is the end of the file too).
+    /// - An encapsulated message that starts with a (munged) mbox line, ">From - ...": MimeKit's
+    ///   `beginOffset` is at that line, ours after it (we skip it like the top-level From line).
+    /// - A header block whose blank line is directly followed by a boundary (issue1189: a part
+    ///   whose base64 lines are read as junk header lines up to that blank line): MimeKit gives
+    ///   the blank line to the boundary (`headersEndOffset` = `endOffset` = its start); we give it
+    ///   to the header block and the empty body starts after it. The part is empty either way.
+    /// - MimeKit's message-level "body" is the message's top entity, which for us is the root
+    ///   itself (one entity carries both the message headers and the body).
+    /// Octets and line counts are not compared: they derive from the same offsets.
+    func testMboxOffsetsMatchMimeKit() throws {
+        var failures: [String] = []
+        var compared = 0
+        for base in Self.mboxBaseNames {
+            let corpus = try MimeKitMbox(base)
+            for (index, message) in corpus.messages.enumerated() {
+                let root = MIMEParser.parse(message.bytes)
+                let isLast = index == corpus.messages.count - 1
+                let checker = OffsetChecker(base: message.start, sliceEnd: isLast ? -1 : message.bytes.count,
+                                            bytes: message.bytes)
+                // The message itself, then its top entity (the same entity on our side).
+                checker.compare(message.offsets, root, path: "\(base) #\(index)", into: &failures, count: &compared)
+                if let body = message.offsets["body"] as? [String: Any] {
+                    checker.compareTree(body, root, path: "\(base) #\(index)/body", into: &failures, count: &compared)
+                }
+            }
+        }
+        XCTAssertEqual(failures, [], failures.joined(separator: "\n"))
+        XCTAssertGreaterThan(compared, 100)
+    }
+
+    // MARK: Every message file parses
+
+    /// Every regular file of mimekit/messages and notmuch/ parses without a crash, and the tree is
+    /// consistent: ranges inside the input and ordered, children inside their parent.
+    func testEveryCorpusFileParses() throws {
+        var files: [String] = []
+        for corpus in ["mimekit/messages", "notmuch"] {
+            let root = try SharedCorpora.path(corpus)
+            files += Self.regularFiles(under: root)
+        }
+        XCTAssertGreaterThan(files.count, 300)
+        for path in files {
+            let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: path)))
+            let message = MessageParser.parse(bytes)
+            var problems: [String] = []
+            MIMETreeDump.checkRanges(message.root, count: bytes.count, problems: &problems)
+            XCTAssertEqual(problems, [], path)
+            // Every leaf visited by the IMAP walk lies in the input, so decoding it cannot trap.
+            message.root.walk { _, entity in _ = entity.decodedBody(in: bytes) }
+        }
+    }
+
+    // MARK: MimeKit messages: what the file name says
+
+    private func mimekitMessage(_ name: String) throws -> (bytes: [UInt8], message: ParsedMessage) {
+        let path = try SharedCorpora.path("mimekit/messages/" + name)
+        let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: path)))
+        return (bytes, MessageParser.parse(bytes))
+    }
+
+    func testMultipartDigestChildrenAreMessages() throws {
+        let (_, parsed) = try mimekitMessage("multipart-digest.txt")
+        // The outer message/rfc822 holds a message whose body is the digest.
+        XCTAssertEqual(parsed.root.contentType.mimeType, "message/rfc822")
+        let inner = try XCTUnwrap(parsed.root.embedded.first)
+        XCTAssertEqual(inner.contentType.mimeType, "multipart/digest")
+        XCTAssertEqual(inner.children.count, 2)
+        for (index, child) in inner.children.enumerated() {
+            XCTAssertEqual(child.contentType.mimeType, "message/rfc822")
+            XCTAssertEqual(child.embedded.first?.headers.text("Subject"), "m\(index + 1)")
+        }
+        XCTAssertTrue(parsed.bodyText.contains("m1 body"))
+        XCTAssertTrue(parsed.bodyText.contains("m2 body"))
+        XCTAssertFalse(parsed.bodyText.contains("prologue"))
+        XCTAssertFalse(parsed.bodyText.contains("epilogue"))
+    }
+
+    func testEmptyMultipartStaysAContainerBesideTheText() throws {
+        let (bytes, parsed) = try mimekitMessage("empty-multipart.txt")
+        XCTAssertEqual(MIMETreeDump.lines(parsed.root), [
+            "Content-Type: multipart/mixed",
+            "   Content-Type: multipart/alternative",
+            "   Content-Type: text/plain",
+        ])
+        XCTAssertEqual(String(decoding: parsed.root.children[1].decodedBody(in: bytes), as: UTF8.self),
+                       "This part should be on the same level as the multipart/alternative and not a child.\n")
+        XCTAssertEqual(parsed.attachments.count, 0)
+    }
+
+    func testEpilogueIsNotPartOfTheLastPart() throws {
+        let (bytes, parsed) = try mimekitMessage("epilogue.txt")
+        XCTAssertEqual(MIMETreeDump.lines(parsed.root), [
+            "Content-Type: multipart/mixed",
+            "   Content-Type: text/plain",
+            "   Content-Type: application/postscript",
+        ])
+        let postscript = parsed.root.children[1]
+        XCTAssertEqual(postscript.decodedBody(in: bytes), [])
+        XCTAssertFalse(parsed.bodyText.contains("Newt-thought"), "the epilogue is not text of any part")
+        // The multipart's body runs to the end: the epilogue is kept in the original bytes.
+        XCTAssertEqual(parsed.root.bodyRange.upperBound, bytes.count)
+    }
+
+    func testMissingSubtypeIsAnOctetStreamAttachmentWithItsName() throws {
+        let (_, parsed) = try mimekitMessage("missing-subtype.txt")
+        XCTAssertEqual(parsed.root.contentType.mimeType, "application/octet-stream")
+        XCTAssertEqual(parsed.attachments.map(\.fileName), ["document.xml.gz"])
+        XCTAssertEqual(parsed.attachments.first?.partNumber, "1")
+        XCTAssertEqual(parsed.bodyText, "")
+    }
+
+    /// RFC 3501 6.4.5's example structure, which MimeKit ships as rfc2060.txt: each part's text
+    /// names the part specifier IMAP gives it.
+    func testRFC2060PartSpecifiers() throws {
+        let (bytes, parsed) = try mimekitMessage("rfc2060.txt")
+        var leaves: [String: String] = [:]
+        var numbers: [String] = []
+        parsed.root.walk { number, entity in
+            numbers.append(number)
+            guard entity.children.isEmpty && entity.embedded.isEmpty else { return }
+            let text = String(decoding: entity.decodedBody(in: bytes), as: UTF8.self)
+            if let range = text.range(of: "This part specifier should be: ") {
+                leaves[number] = String(text[range.upperBound...].prefix { $0 != "\n" })
+            }
+        }
+        XCTAssertEqual(leaves.count, 8)
+        for (number, written) in leaves { XCTAssertEqual(number, written) }
+        XCTAssertEqual(numbers, ["TEXT", "1", "2", "3", "3.TEXT", "3.1", "3.2", "4", "4.1", "4.2", "4.2.TEXT",
+                                 "4.2.1", "4.2.2", "4.2.2.1", "4.2.2.2"])
+        XCTAssertEqual(parsed.root.part("4.2.2.2")?.contentType.mimeType, "text/richtext")
+        XCTAssertEqual(parsed.root.part("3")?.embedded.first?.headers.text("Subject"),
+                       "This part specifier should be: 3")
+        XCTAssertNil(parsed.root.part("5"))
+        // Both in the alternative are text; only the plain one is body text.
+        XCTAssertTrue(parsed.bodyText.contains("4.2.2.1"))
+        XCTAssertFalse(parsed.bodyText.contains("4.2.2.2"))
+        XCTAssertEqual(Set(parsed.attachments.map(\.partNumber)), ["2", "3.2", "4.1"])
+    }
+
+    func testJapaneseBodyIsSevenBitISO2022() throws {
+        let (bytes, parsed) = try mimekitMessage("japanese.txt")
+        XCTAssertEqual(parsed.root.contentType.mimeType, "text/plain")
+        XCTAssertEqual(parsed.root.contentType.charset?.lowercased(), "iso-2022-jp")
+        XCTAssertEqual(parsed.root.transferEncoding, "7bit")
+        let body = parsed.root.decodedBody(in: bytes)
+        XCTAssertTrue(body.starts(with: Array("Let's see if both subject and body works fine...".utf8)))
+        // The escape sequences are kept for the charset decoder.
+        XCTAssertTrue(body.contains(0x1B))
+        XCTAssertTrue(parsed.bodyText.hasPrefix("Let's see if both subject"))
+    }
+
+    func testDeliveryStatusReports() throws {
+        for name in ["delivery-status.txt", "delivery-status-no-blank-line.txt", "delivery-status-multiple-blank-lines.txt",
+                     "delivery-status2.txt", "delivery-status.anonymized.eml"] {
+            let (_, parsed) = try mimekitMessage(name)
+            XCTAssertEqual(parsed.root.contentType.mimeType, "multipart/report", name)
+            XCTAssertTrue(parsed.root.children.contains { $0.contentType.mimeType == "message/delivery-status" }, name)
+        }
+        let (_, parsed) = try mimekitMessage("delivery-status-multiple-blank-lines.txt")
+        // The report's text is indexed (message/delivery-status is text in all but name), all of
+        // it, including what follows the blank lines.
+        XCTAssertTrue(parsed.bodyText.contains("Reporting-MTA: dns;someserver.com"))
+        XCTAssertTrue(parsed.bodyText.contains("Diagnostic-Code:smtp;550"))
+        let (_, bounce) = try mimekitMessage("delivery-status-no-blank-line.txt")
+        XCTAssertTrue(bounce.bodyText.contains("err.nosuchuser"))
+        // The returned message is parsed, its text indexed after its Subject and From.
+        let returned = try XCTUnwrap(bounce.root.children.first { $0.contentType.mimeType == "message/rfc822" })
+        XCTAssertEqual(returned.embedded.first?.headers.text("Subject"), "unsubscribe")
+        XCTAssertTrue(bounce.bodyText.contains("Subject: unsubscribe"))
+    }
+
+    func testDispositionNotificationAndFeedbackReport() throws {
+        let (_, mdn) = try mimekitMessage("disposition-notification.txt")
+        var types: [String] = []
+        mdn.root.walk { _, entity in types.append(entity.contentType.mimeType) }
+        XCTAssertTrue(types.contains("message/disposition-notification"), "\(types)")
+        let (_, arf) = try mimekitMessage("feedback-report.txt")
+        types = []
+        arf.root.walk { _, entity in types.append(entity.contentType.mimeType) }
+        XCTAssertTrue(types.contains("message/feedback-report"), "\(types)")
+    }
+
+    func testSimpleEmbeddedMessageAndMultipart() throws {
+        let (_, embedded) = try mimekitMessage("simple-embedded-message.eml")
+        var types: [String] = []
+        embedded.root.walk { number, entity in types.append("\(number) \(entity.contentType.mimeType)") }
+        XCTAssertTrue(types.contains { $0.hasSuffix("message/rfc822") }, "\(types)")
+        let (_, multipart) = try mimekitMessage("simple-multipart.eml")
+        XCTAssertTrue(multipart.root.contentType.isMultipart)
+        XCTAssertGreaterThan(multipart.root.children.count, 1)
+    }
+
+    /// A header block of thousands of folded lines (MimeKit's stack-overflow.txt): one field, parsed
+    /// without recursion, and the body after it is found.
+    func testStackOverflowMessage() throws {
+        let (bytes, parsed) = try mimekitMessage("stack-overflow.txt")
+        XCTAssertEqual(parsed.root.contentType.mimeType, "text/plain")
+        XCTAssertEqual(parsed.root.headers.all("To").count, 1)
+        XCTAssertEqual(parsed.root.headers.text("Subject"), "Message Subject")
+        XCTAssertEqual(String(decoding: parsed.root.decodedBody(in: bytes), as: UTF8.self), "\nMessage Body\n")
+        XCTAssertEqual(parsed.bodyText, "\nMessage Body\n")
+    }
+
+    func testQuotedPrintableFlowedBody() throws {
+        let (_, parsed) = try mimekitMessage("issue1130.txt")
+        XCTAssertTrue(parsed.bodyText.contains("apparently did a few months ago, but now there is "), parsed.bodyText)
+        XCTAssertTrue(parsed.bodyText.contains("https://example.com/ "))
+    }
+
+    func testMHTMLRelatedHTMLBecomesText() throws {
+        let (_, parsed) = try mimekitMessage("multipart-related-mhtml.txt")
+        XCTAssertEqual(parsed.root.contentType.mimeType, "multipart/related")
+        XCTAssertFalse(parsed.bodyText.contains("<"), parsed.bodyText)
+    }
+
+    // MARK: Helpers
+
+    static func regularFiles(under root: String) -> [String] {
+        var files: [String] = []
+        let url = URL(fileURLWithPath: root)
+        guard let walker = FileManager.default.enumerator(at: url, includingPropertiesForKeys: [.isRegularFileKey]) else {
+            return []
+        }
+        for case let file as URL in walker {
+            if (try? file.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true {
+                files.append(file.path)
+            }
+        }
+        return files.sorted()
+    }
+}
+
+/// MimeKit's tree dump format, and consistency checks of a parsed tree.
+enum MIMETreeDump {
+    /// "Content-Type: type/subtype" per entity, indented three spaces per level; an encapsulated
+    /// message's top entity one level below its message/rfc822 part. Iterative.
+    static func lines(_ root: MIMEEntity) -> [String] {
+        var out: [String] = []
+        var stack: [(MIMEEntity, Int)] = [(root, 0)]
+        while let (entity, depth) = stack.popLast() {
+            out.append(String(repeating: " ", count: depth * 3) + "Content-Type: " + entity.contentType.mimeType)
+            if entity.contentType.isMultipart {
+                for child in entity.children.reversed() { stack.append((child, depth + 1)) }
+            } else if let message = entity.embedded.first {
+                stack.append((message, depth + 1))
+            }
+        }
+        return out
+    }
+
+    /// Appends a description of every range that is out of bounds, inverted, or outside its parent.
+    static func checkRanges(_ root: MIMEEntity, count: Int, problems: inout [String]) {
+        var stack: [(MIMEEntity, Range<Int>, String)] = [(root, 0..<count, "root")]
+        while let (entity, bounds, path) = stack.popLast() {
+            let h = entity.headerRange, b = entity.bodyRange
+            if h.lowerBound < bounds.lowerBound || b.upperBound > bounds.upperBound || h.upperBound > b.lowerBound {
+                problems.append("\(path): header \(h) body \(b) outside \(bounds)")
+            }
+            for (index, child) in entity.children.enumerated() { stack.append((child, b, "\(path).\(index + 1)")) }
+            for message in entity.embedded { stack.append((message, b, "\(path).msg")) }
+        }
+    }
+}
+
+/// One MimeKit mbox test file, split with its offsets file, and its summary.
+struct MimeKitMbox {
+    struct Message {
+        /// Offset of the "From " marker line in the mbox file.
+        var start: Int
+        /// From the marker line to the next marker line (or the end of the file).
+        var bytes: [UInt8]
+        var offsets: [String: Any]
+        var markerLine: String {
+            String(decoding: bytes.prefix { $0 != 10 }, as: UTF8.self)
+        }
+    }
+
+    struct Summary {
+        var marker: String
+        var headerLines: [String]
+        var tree: [String]
+    }
+
+    var messages: [Message] = []
+    var summary: [Summary] = []
+
+    init(_ base: String) throws {
+        let directory = try SharedCorpora.path("mimekit/mbox")
+        let mbox = try Array(Data(contentsOf: URL(fileURLWithPath: "\(directory)/\(base).mbox.txt")))
+        let json = try Data(contentsOf: URL(fileURLWithPath: "\(directory)/\(base).unix-offsets.json"))
+        let list = try XCTUnwrap(try JSONSerialization.jsonObject(with: json) as? [[String: Any]])
+        // TODO(readers): once MboxReader lands on main, split with SourcePlanner/MboxReader and
+        // check its boundaries against these markers instead.
+        let starts = try list.map { try XCTUnwrap($0["mboxMarkerOffset"] as? Int) }
+        for (index, offsets) in list.enumerated() {
+            let end = index + 1 < starts.count ? starts[index + 1] : mbox.count
+            messages.append(Message(start: starts[index], bytes: Array(mbox[starts[index]..<end]), offsets: offsets))
+        }
+
+        let text = try String(contentsOfFile: "\(directory)/\(base)-summary.txt", encoding: .utf8)
+            .replacingOccurrences(of: "\r\n", with: "\n")
+        for block in text.components(separatedBy: "\n\n") where !block.isEmpty {
+            var lines = block.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            let marker = lines.removeFirst()
+            let tree = lines.filter { $0.trimmingCharacters(in: .whitespaces).hasPrefix("Content-Type: ") }
+            let headers = lines.filter { !$0.trimmingCharacters(in: .whitespaces).hasPrefix("Content-Type: ") }
+            summary.append(Summary(marker: marker, headerLines: headers, tree: tree))
+        }
+    }
+}
+
+/// Compares MimeKit offsets (absolute) with our ranges (relative to the message slice).
+struct OffsetChecker {
+    var base: Int
+    var sliceEnd: Int
+    var bytes: [UInt8]
+
+    /// Our end as MimeKit counts it: without the line ending that precedes the next mbox marker
+    /// (`sliceEnd` is -1 for the last message, which has no next marker).
+    func mimeKitEnd(_ ours: Int) -> Int {
+        guard ours == sliceEnd else { return ours }
+        var end = ours
+        if end > 0 && bytes[end - 1] == 10 {
+            end -= 1
+            if end > 0 && bytes[end - 1] == 13 { end -= 1 }
+        }
+        return end
+    }
+
+    func compare(_ expected: [String: Any], _ entity: MIMEEntity, path: String,
+                 into failures: inout [String], count: inout Int) {
+        var begin = entity.headerRange.lowerBound
+        var headersEnd = entity.bodyRange.lowerBound
+        var end = mimeKitEnd(entity.bodyRange.upperBound)
+        if let theirs = expected["beginOffset"] as? Int, theirs - base >= 0, theirs - base < begin,
+           Self.isFromLine(bytes, at: theirs - base, endingAt: begin) {
+            // A skipped ">From " line (see testMboxOffsetsMatchMimeKit).
+            begin = theirs - base
+        }
+        if let theirs = expected["headersEndOffset"] as? Int, theirs == expected["endOffset"] as? Int,
+           entity.bodyRange.isEmpty, headersEnd > 0, bytes[headersEnd - 1] == 10,
+           theirs - base == headersEnd - 1 - (headersEnd >= 2 && bytes[headersEnd - 2] == 13 ? 1 : 0) {
+            // A blank line followed by a boundary (see testMboxOffsetsMatchMimeKit).
+            headersEnd = theirs - base
+            end = headersEnd
+        }
+        for (key, ours) in [("beginOffset", begin), ("headersEndOffset", headersEnd), ("endOffset", end)] {
+            guard let theirs = expected[key] as? Int else { continue }
+            count += 1
+            if theirs != base + ours { failures.append("\(path) \(key): MimeKit \(theirs), ours \(base + ours)") }
+        }
+        if entity.headerRange.upperBound != entity.bodyRange.lowerBound {
+            failures.append("\(path): header range \(entity.headerRange) does not end where the body \(entity.bodyRange) starts")
+        }
+    }
+
+    /// True when `[start, end)` is one line starting with "From " or ">From ".
+    static func isFromLine(_ bytes: [UInt8], at start: Int, endingAt end: Int) -> Bool {
+        let line = bytes[start..<end]
+        guard line.last == 10, !line.dropLast().contains(10) else { return false }
+        return line.starts(with: Array("From ".utf8)) || line.starts(with: Array(">From ".utf8))
+    }
+
+    /// An entity object of the JSON ("mimeType", offsets, and "children" or "message").
+    func compareTree(_ expected: [String: Any], _ entity: MIMEEntity, path: String,
+                     into failures: inout [String], count: inout Int) {
+        var stack: [([String: Any], MIMEEntity, String)] = [(expected, entity, path)]
+        while let (node, ours, path) = stack.popLast() {
+            if let type = node["mimeType"] as? String, type.lowercased() != ours.contentType.mimeType {
+                failures.append("\(path): MimeKit \(type), ours \(ours.contentType.mimeType)")
+                continue
+            }
+            compare(node, ours, path: path, into: &failures, count: &count)
+            if let children = node["children"] as? [[String: Any]] {
+                guard children.count == ours.children.count else {
+                    failures.append("\(path): MimeKit \(children.count) children, ours \(ours.children.count)")
+                    continue
+                }
+                for (index, child) in children.enumerated() {
+                    stack.append((child, ours.children[index], "\(path).\(index + 1)"))
+                }
+            }
+            if let message = node["message"] as? [String: Any] {
+                guard let embedded = ours.embedded.first else {
+                    failures.append("\(path): MimeKit parsed the encapsulated message, we did not")
+                    continue
+                }
+                compare(message, embedded, path: path + "/message", into: &failures, count: &count)
+                if let body = message["body"] as? [String: Any] {
+                    stack.append((body, embedded, path + "/message/body"))
+                }
+            }
+        }
+    }
+}
