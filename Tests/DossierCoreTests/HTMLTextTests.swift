@@ -57,10 +57,17 @@ final class HTMLTextTests: XCTestCase {
         XCTAssertEqual(text("x <"), "x <")
     }
 
-    func testAttributesWithGreaterThanInQuotesAreTolerated() {
-        // Not an HTML parser: a ">" inside an attribute ends the tag early; the words survive.
-        let result = text("<a href=\"x\" title=\"a>b\">link</a>")
-        XCTAssertTrue(result.contains("link"), result)
+    func testGreaterThanInsideQuotedAttributeValues() {
+        XCTAssertEqual(text("<a href=\"x\" title=\"a>b\">link</a>"), "link")
+        XCTAssertEqual(text("<input value='a>swordfish'>after"), "after")
+        XCTAssertEqual(text("<input value = \"a>b\" >after"), "after")
+        // A quote not after "=" is not a value: the tag ends at the first ">".
+        XCTAssertEqual(text("<p class=x don\"t>text</p>"), "text")
+        // An unmatched quote is not a quote either.
+        XCTAssertEqual(text("<a title=\"open>text"), "text")
+        // As in a browser, a quote opened in one tag runs into the next one (the first two tags
+        // are one tag whose value is `x>w<a t=`); the third quote has no match.
+        XCTAssertEqual(text(String(repeating: "<a t=\"x>w", count: 3)), "ww")
     }
 
     func testNonASCIITextPassesThrough() {
@@ -73,6 +80,8 @@ final class HTMLTextTests: XCTestCase {
         XCTAssertEqual(text(heads), "tail")
         let lessThans = String(repeating: "< ", count: 50_000)
         XCTAssertEqual(text(lessThans).count, 99_999)
+        let quotes = String(repeating: "<a title=\"x>w ", count: 20_000)
+        XCTAssertEqual(text(quotes).count, 19_999, "tags pair up by their quotes: one word per pair")
         let ampersands = String(repeating: "&", count: 50_000)
         XCTAssertEqual(text(ampersands).count, 50_000)
         XCTAssertEqual(text(""), "")

@@ -40,6 +40,10 @@ private struct HTMLTextConverter {
     /// `<head>` tags do not search again: that keeps hostile `<head><head>...` input linear.
     var headCloseMissing = false
     var bodyMissing = false
+    /// Set once a search for the closing `"` (or `'`) of an attribute value failed: that quote
+    /// does not occur again, so later values are not searched for it (keeps the scan linear).
+    var doubleQuoteMissing = false
+    var singleQuoteMissing = false
 
     init(_ input: UnsafeBufferPointer<UInt8>) {
         self.input = input
@@ -143,7 +147,7 @@ private struct HTMLTextConverter {
         }
         var nameEnd = nameStart
         while nameEnd < n && (Self.isLetter(input[nameEnd]) || Self.isDigit(input[nameEnd])) { nameEnd += 1 }
-        guard let tagEnd = find(">", from: nameEnd) else { return nil }
+        guard let tagEnd = tagEnd(from: nameEnd) else { return nil }
         let after = tagEnd + 1
 
         switch effect(nameStart, nameEnd) {
@@ -293,6 +297,39 @@ private struct HTMLTextConverter {
         let p = literal.utf8Start
         for k in 0..<length where input[index + k] != p[k] { return false }
         return true
+    }
+
+    /// The ">" that ends a start or end tag whose attributes begin at `start`. A quoted attribute
+    /// value may contain ">" (`<input value="a>b">`): after "=", a quote runs to its matching
+    /// quote. An unmatched quote is not a quote: the tag then ends at the first ">" after it.
+    mutating func tagEnd(from start: Int) -> Int? {
+        let n = input.count
+        var i = start
+        var afterEquals = false
+        while i < n {
+            let c = input[i]
+            if c == UInt8(ascii: ">") { return i }
+            if afterEquals && (c == 34 || c == 39) {
+                let missing = c == 34 ? doubleQuoteMissing : singleQuoteMissing
+                if !missing {
+                    var j = i + 1
+                    while j < n && input[j] != c { j += 1 }
+                    if j < n {
+                        i = j + 1
+                        afterEquals = false
+                        continue
+                    }
+                    if c == 34 { doubleQuoteMissing = true } else { singleQuoteMissing = true }
+                }
+            }
+            if c == UInt8(ascii: "=") {
+                afterEquals = true
+            } else if !(c == 32 || c == 9 || c == 10 || c == 13 || c == 12) {
+                afterEquals = false
+            }
+            i += 1
+        }
+        return nil
     }
 
     /// The index of the first occurrence of `literal` at or after `start`.
