@@ -292,6 +292,54 @@ final class MIMEConformanceTests: XCTestCase {
         XCTAssertFalse(parsed.bodyText.contains("<"), parsed.bodyText)
     }
 
+    /// MimeKit's TextBody/HtmlBody test messages: which part is the text, which are attachments.
+    func testMimeKitBodySelection() throws {
+        let text = "This is the text body."
+        let html = "This is an html body."
+        let expectations: [(String, String, [String])] = [
+            ("body.1.txt", text, []),
+            ("body.2.txt", html, []),
+            ("body.3.txt", text, []),
+            ("body.4.txt", html, ["2:empty.gif", "3:empty.jpg"]),
+            ("body.5.txt", text, ["1.2:empty.gif", "1.3:empty.jpg"]),
+            ("body.6.txt", text, ["1.1.2:empty.gif", "1.1.3:empty.jpg", "2:document.txt"]),
+            ("body.7.txt", text, ["1.2:empty.gif", "1.3:empty.jpg", "2:document.txt"]),
+            // Outside an alternative every inline text part is indexed, in order.
+            ("body.8.txt", text + "\nThis is some html text but is not the body.", ["3:attachment.dat"]),
+            ("body.9.txt", html + "\nThis is some plain text but is not the body.", ["3:attachment.dat"]),
+        ]
+        for (name, body, attachments) in expectations {
+            let (_, parsed) = try mimekitMessage(name)
+            XCTAssertEqual(parsed.bodyText.trimmingCharacters(in: .whitespacesAndNewlines), body, name)
+            XCTAssertEqual(parsed.attachments.map { "\($0.partNumber):\($0.fileName ?? "")" }, attachments, name)
+        }
+    }
+
+    /// notmuch's html/attribute-text: the words of a named inline HTML body are indexed, the
+    /// text of its attributes is not.
+    func testNotmuchHTMLAttributeText() throws {
+        let path = try SharedCorpora.path("notmuch/html/attribute-text")
+        let parsed = MessageParser.parse(try Array(Data(contentsOf: URL(fileURLWithPath: path))))
+        XCTAssertTrue(parsed.bodyText.contains("hunter2"), parsed.bodyText)
+        XCTAssertFalse(parsed.bodyText.contains("swordfish"), parsed.bodyText)
+        XCTAssertEqual(parsed.attachments.map(\.fileName), ["test.html"])
+    }
+
+    /// notmuch's broken/empty-part: an empty message/rfc822 at the end of a multipart.
+    func testNotmuchEmptyPart() throws {
+        let path = try SharedCorpora.path("notmuch/broken/empty-part")
+        let parsed = MessageParser.parse(try Array(Data(contentsOf: URL(fileURLWithPath: path))))
+        XCTAssertEqual(MIMETreeDump.lines(parsed.root), [
+            "Content-Type: multipart/mixed",
+            "   Content-Type: text/plain",
+            "   Content-Type: message/rfc822",
+        ])
+        XCTAssertTrue(parsed.bodyText.contains("(The denied message is below.)"))
+        // The sender attached an empty message.eml: kept as a named, empty file.
+        XCTAssertEqual(parsed.attachments.map(\.fileName), ["message.eml"])
+        XCTAssertEqual(parsed.attachments.first?.data, [])
+    }
+
     // MARK: Helpers
 
     static func regularFiles(under root: String) -> [String] {

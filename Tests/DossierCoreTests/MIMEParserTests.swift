@@ -655,7 +655,9 @@ final class MIMEParserTests: XCTestCase {
         XCTAssertEqual(parsed.attachments.map(\.partNumber), ["1", "2", "3", "4"])
         XCTAssertEqual(parsed.attachments.map(\.contentType), ["application/pdf", "image/png", "text/plain", "text/plain"])
         XCTAssertEqual(parsed.attachments[0].data, Array("%PDF".utf8))
-        XCTAssertEqual(parsed.bodyText, "")
+        // The named inline text is shown by readers, so it is searchable; the text marked
+        // `attachment` is not body text.
+        XCTAssertEqual(parsed.bodyText, "named inline text")
     }
 
     // MARK: Body text
@@ -701,7 +703,7 @@ final class MIMEParserTests: XCTestCase {
         XCTAssertEqual(parsed.attachments.map(\.fileName), ["a.pdf"])
     }
 
-    func testAttachedTextFileIsNotBodyText() {
+    func testNamedTextIsBodyTextUnlessMarkedAttachment() {
         let text = """
             Content-Type: multipart/mixed; boundary=b
 
@@ -712,12 +714,17 @@ final class MIMEParserTests: XCTestCase {
             Content-Type: text/plain; name=log.txt
 
             log lines
+            --b
+            Content-Type: text/plain; name=saved.txt
+            Content-Disposition: attachment
+
+            saved lines
             --b--
 
             """
         let parsed = MessageParser.parse(Array(text.utf8))
-        XCTAssertEqual(parsed.bodyText, "the body")
-        XCTAssertEqual(parsed.attachments.map(\.fileName), ["log.txt"])
+        XCTAssertEqual(parsed.bodyText, "the body\nlog lines")
+        XCTAssertEqual(parsed.attachments.map(\.fileName), ["log.txt", "saved.txt"])
     }
 
     func testIndexedTextIsCapped() {

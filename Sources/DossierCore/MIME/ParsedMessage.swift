@@ -47,7 +47,8 @@ public struct ParsedMessage: Sendable {
 public enum MessageParser {
     /// Parses `bytes` (never fails; see `MIMEParser` for how broken structure is read).
     ///
-    /// Body text: inline text parts decoded from their charset, in document order; HTML turned
+    /// Body text: inline text parts decoded from their charset, in document order (a named text
+    /// part not marked `attachment` counts as inline, and is an attachment as well); HTML turned
     /// into text only where no text/plain alternative exists in the same multipart/alternative;
     /// each attached (message/rfc822) message contributes its Subject and From, then its own body
     /// text. Attachments: leaf parts with disposition `attachment` or a file name, and non-text
@@ -174,7 +175,9 @@ struct MessageContentCollector {
             attachments.append(AttachmentPart(partNumber: number, fileName: entity.fileName,
                                               contentType: entity.contentType.mimeType,
                                               data: entity.decodedBody(in: bytes)))
-            return
+            // Text that is an attachment only because it has a name is still shown inline by
+            // mail readers (and is sometimes a message's whole body): its words are searchable.
+            guard entity.disposition?.isAttachment != true else { return }
         }
         if textWanted && Self.isText(entity) && textScalars < maxText {
             let decoded = CharsetDecoder.decode(entity.decodedBody(in: bytes), charset: entity.contentType.charset)
