@@ -260,8 +260,48 @@ final class MIMEParserTests: XCTestCase {
         let (bytes, root) = parse(text)
         XCTAssertEqual(root.children.count, 2)
         XCTAssertEqual(root.children[0].headers.fields.count, 1)
+        // The line ending before the boundary belongs to the boundary, not to the header block.
+        XCTAssertEqual(string(bytes, root.children[0].headerRange), "Content-Type: text/plain")
         XCTAssertEqual(root.children[0].bodyRange.count, 0)
+        XCTAssertEqual(root.children[0].headerRange.upperBound, root.children[0].bodyRange.lowerBound)
         XCTAssertEqual(body(root.children[1], bytes), "second")
+    }
+
+    func testBlankLineBeforeABoundaryBelongsToTheBoundary() {
+        let text = "Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\n--b\nContent-Type: text/plain\n\n\n--b\n\n\n\n--b--\n"
+        let (bytes, root) = parse(text)
+        let empty = root.children[0]
+        XCTAssertEqual(string(bytes, empty.headerRange), "Content-Type: text/plain\n")
+        XCTAssertEqual(empty.bodyRange.count, 0)
+        XCTAssertEqual(empty.bodyRange.lowerBound, empty.headerRange.upperBound)
+        // Two blank lines: the second is the line ending of the boundary, the body is empty.
+        XCTAssertEqual(body(root.children[1], bytes), "")
+        XCTAssertEqual(string(bytes, root.children[1].headerRange), "Content-Type: text/plain\n\n")
+        // A headerless part of two blank lines: one line ending of body.
+        XCTAssertEqual(body(root.children[2], bytes), "\n")
+    }
+
+    /// Found by fuzzing: an encapsulated message whose header block ends with a blank line right
+    /// before the enclosing boundary reached one byte past the end of its message/rfc822 part.
+    func testEncapsulatedMessageEndingAtABoundaryStaysInsideItsPart() {
+        let texts = [
+            "Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: message/rfc822\n\nSubject: s\n\n--b--\n",
+            "Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: message/rfc822\n\nSubject: s\n--b--\n",
+            "Content-Type: multipart/mixed; boundary=o\n\n--o\nContent-Type: multipart/mixed; boundary=i\n\n--i\nSubject: s\n\n--o--\n",
+            // A boundary line right after another: the line ending between them ends the first.
+            "Content-Type: multipart/mixed; boundary=o\n\n--o\nContent-Type: multipart/mixed; boundary=i\n\n--i\n--o--\n",
+            "Content-Type: multipart/mixed; boundary=o\r\n\r\n--o\r\nContent-Type: message/rfc822\r\n\r\n--o\r\n\r\n--o--\r\n",
+        ]
+        for text in texts {
+            let (bytes, root) = parse(text)
+            var problems: [String] = []
+            MIMETreeDump.checkRanges(root, count: bytes.count, problems: &problems)
+            XCTAssertEqual(problems, [], text)
+        }
+        let (_, root) = parse(texts[0])
+        let message = root.children[0].embedded[0]
+        XCTAssertEqual(message.headers.text("Subject"), "s")
+        XCTAssertEqual(message.bodyRange.upperBound, root.children[0].bodyRange.upperBound)
     }
 
     func testLineEndingBeforeABoundaryBelongsToTheBoundary() {

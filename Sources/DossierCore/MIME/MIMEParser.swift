@@ -33,7 +33,9 @@ public struct ParseLimits: Sendable {
 /// - A boundary line starts with `--boundary`, optionally followed by white space; the closing
 ///   one adds `--`. Every open multipart's boundary is checked, innermost first, so an inner part
 ///   ends at an outer boundary when its own closing boundary is missing.
-/// - The line ending before a boundary line belongs to the boundary, not to the part before it.
+/// - The line ending before a boundary line belongs to the boundary, not to the part before it;
+///   that includes a blank line ending a header block right before a boundary (the part's body
+///   is then empty, and its header range stops before that blank line).
 /// - A multipart without a boundary parameter, or whose body holds no boundary line, is treated
 ///   as one text/plain part when its body has any text (so the text is not lost), and as an empty
 ///   multipart when it has none.
@@ -214,10 +216,22 @@ private struct MIMETreeBuilder {
             let next = scanner.nextLine(after: i)
             let end = scanner.contentEnd(lineStart: i, next: next)
             if end == i {
+                // A blank line right before a boundary line is the line ending that belongs to the
+                // boundary: the body is empty and starts at the blank line, where the enclosing
+                // part ends too (as in MimeKit), so the part stays inside its parent.
+                if next < scanner.count && bytes[next] == UInt8(ascii: "-") {
+                    let after = scanner.nextLine(after: next)
+                    if let hit = boundaryHit(lineStart: next, contentEnd: scanner.contentEnd(lineStart: next, next: after),
+                                             next: after) {
+                        return HeaderBlock(fields: fields, range: blockStart..<i, bodyStart: i, boundary: hit)
+                    }
+                }
                 return HeaderBlock(fields: fields, range: blockStart..<next, bodyStart: next, boundary: nil)
             }
             if bytes[i] == UInt8(ascii: "-"), let hit = boundaryHit(lineStart: i, contentEnd: end, next: next) {
-                return HeaderBlock(fields: fields, range: blockStart..<i, bodyStart: i, boundary: hit)
+                // No blank line: the line ending before the boundary belongs to the boundary.
+                let headerEnd = max(blockStart, scanner.endBeforeLineEnding(i))
+                return HeaderBlock(fields: fields, range: blockStart..<headerEnd, bodyStart: headerEnd, boundary: hit)
             }
 
             // The field runs on over folded lines (lines that start with white space).
@@ -390,6 +404,11 @@ private struct MIMETreeBuilder {
     mutating func closeInnermost(at end: Int) {
         guard var container = open.popLast() else { return }
         if container.boundaryActive { boundaries.removeLast() }
+        // A container never ends before its last part: when a boundary line directly follows
+        // another ("--inner" then "--outer"), the line ending between them ends the inner
+        // boundary line and cannot also be given back to the outer one.
+        let lastPart = container.entity.children.last ?? container.entity.embedded.last
+        let end = max(end, lastPart?.bodyRange.upperBound ?? end)
         if container.sawBoundary {
             let bodyStart = container.entity.bodyRange.lowerBound
             container.entity.bodyRange = bodyStart..<max(bodyStart, end)
