@@ -419,13 +419,18 @@ enum MIMETreeDump {
         return out
     }
 
-    /// Appends a description of every range that is out of bounds, inverted, or outside its parent.
+    /// Appends a description of every range that is out of bounds, inverted, outside its parent,
+    /// or overlapping the sibling before it.
     static func checkRanges(_ root: MIMEEntity, count: Int, problems: inout [String]) {
         var stack: [(MIMEEntity, Range<Int>, String)] = [(root, 0..<count, "root")]
         while let (entity, bounds, path) = stack.popLast() {
             let h = entity.headerRange, b = entity.bodyRange
             if h.lowerBound < bounds.lowerBound || b.upperBound > bounds.upperBound || h.upperBound > b.lowerBound {
                 problems.append("\(path): header \(h) body \(b) outside \(bounds)")
+            }
+            for (index, pair) in zip(entity.children, entity.children.dropFirst()).enumerated()
+            where pair.0.bodyRange.upperBound > pair.1.headerRange.lowerBound {
+                problems.append("\(path): parts \(index + 1) and \(index + 2) overlap")
             }
             for (index, child) in entity.children.enumerated() { stack.append((child, b, "\(path).\(index + 1)")) }
             for message in entity.embedded { stack.append((message, b, "\(path).msg")) }
