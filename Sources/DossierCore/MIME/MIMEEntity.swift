@@ -7,7 +7,11 @@ public struct MIMEEntity: Sendable {
     public var disposition: ContentDisposition?
     /// Content-Transfer-Encoding, lowercased ("7bit" when absent).
     public var transferEncoding: String
-    /// Byte range of the header block (from the first header byte to the end of the blank line).
+    /// Byte range of the header block: from the first header byte (after a skipped mbox "From "
+    /// line) to the end of the blank line. When a boundary line follows the header block
+    /// directly, or right after its blank line, the range stops before that line ending, which
+    /// belongs to the boundary (RFC 2046 5.1.1); the body is then empty. Always ends where
+    /// `bodyRange` starts.
     public var headerRange: Range<Int>
     /// Byte range of the body: for a multipart, everything between its headers and its end,
     /// preamble, boundaries and epilogue included.
