@@ -6,6 +6,8 @@
 /// document, so no byte is rescanned more than a bounded number of times. It is not an HTML
 /// parser: it aims at readable, searchable words from the HTML mail actually contains.
 public enum HTMLText {
+    /// The words of `html` as plain text: one line per block element, cells separated by a
+    /// space, runs of white space collapsed, character references decoded. Never fails.
     public static func text(from html: String) -> String {
         var html = html
         return html.withUTF8 { input in

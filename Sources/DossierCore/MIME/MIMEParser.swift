@@ -8,12 +8,14 @@ public struct ParseLimits: Sendable {
     /// Body text kept for the search index, in Unicode scalars (about one per character).
     public var maxIndexedText: Int
 
+    /// Limits; negative values count as zero.
     public init(maxDepth: Int = 64, maxHeaderFields: Int = 10_000, maxIndexedText: Int = 1 << 20) {
         self.maxDepth = maxDepth
         self.maxHeaderFields = maxHeaderFields
         self.maxIndexedText = maxIndexedText
     }
 
+    /// Depth 64, 10,000 header fields, 1 Mi scalars of indexed text.
     public static let `default` = ParseLimits()
 }
 
