@@ -73,6 +73,16 @@ final class MIMEConformanceTests: XCTestCase {
         if stubbedAddresses && stubbedDates {
             throw XCTSkip("waits for the AddressParser (MailAddress.swift) and DateParser (DateParser.swift) stubs")
         }
+        // Where our header parsers read a field differently from MimeKit, by design (checked
+        // against the header engineer's parsers): the obsolete bang/route addresses of #6
+        // ("develop!nextmime@ebony@sblab.att.com", "@develop:sblab!att!thumper..."); Outlook's
+        // quoted single quotes, "'smime-dev@rsa.com'", which MimeKit keeps in the display name and
+        // we strip; and the lowercase zone "cst" of #22, which MimeKit reads as +0000 and we as
+        // US Central (-0600).
+        let knownDifferences: Set<String> = [
+            "content-length #6 From", "content-length #6 To", "content-length #21 To", "content-length #23 To",
+            "content-length #24 To", "content-length #26 To", "content-length #22 Date",
+        ]
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss Z"
@@ -93,13 +103,18 @@ final class MIMEConformanceTests: XCTestCase {
                             XCTAssertTrue(ours.isEmpty || ours.allSatisfy { $0.group != nil }, "\(label) \(name)")
                             continue
                         }
-                        XCTAssertEqual(line, ours.isEmpty ? nil : "\(name): \(formatted)", "\(label) \(name)")
+                        let oursLine = ours.isEmpty ? nil : "\(name): \(formatted)"
+                        if line != oursLine && !knownDifferences.contains("\(label) \(name)") {
+                            XCTFail("\(label) \(name): MimeKit \(line ?? "none"), ours \(oursLine ?? "none")")
+                        }
                     }
                 }
                 if !stubbedDates, let line = expected.headerLines.first(where: { $0.hasPrefix("Date: ") }) {
                     let theirs = formatter.date(from: String(line.dropFirst("Date: ".count)))
                     let ours = root.headers.first("Date").flatMap { DateParser.parse($0.rawValue) }
-                    XCTAssertEqual(ours, theirs, "\(label) \(line)")
+                    if ours != theirs && !knownDifferences.contains("\(label) Date") {
+                        XCTFail("\(label) \(line): ours \(ours.map { "\($0)" } ?? "none")")
+                    }
                 }
             }
         }
