@@ -21,12 +21,15 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        // Linux system calls glibc only declares under _GNU_SOURCE (syncfs).
+        .systemLibrary(name: "CDossierSystem"),
         // The library: one folder per pipeline stage (Readers -> MIME -> Classify -> Store -> Search/Report),
         // driven by Import. The CLI is a thin shell over it.
         .target(
             name: "DossierCore",
             dependencies: [
                 "CDossierZlib",
+                "CDossierSystem",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -139,6 +139,9 @@ public final class Importer {
             pending.removeAll(keepingCapacity: true)
             let now = Date()
             var next = ledger
+            // Objects first, rows second: a committed row must never point at an object that is
+            // still only in the page cache.
+            try archive.objects.flush()
             try archive.database.write { db in
                 for (item, _, bytes) in batch {
                     next.count(try writer.write(item, db))

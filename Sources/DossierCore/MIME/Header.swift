@@ -35,6 +35,8 @@ extension String {
     /// ASCII case-insensitive comparison, cheap enough for header lookups on the hot path.
     @inlinable
     func caseInsensitiveEquals(_ other: String) -> Bool {
+        // Native Swift strings know their UTF-8 length: most mismatches stop here.
+        if self.utf8.count != other.utf8.count { return false }
         var a = self.utf8.makeIterator()
         var b = other.utf8.makeIterator()
         while true {

@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import CDossierSystem
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
@@ -14,7 +15,8 @@ import Darwin
 /// Every path is built from a hex digest, never from anything a message says, so nothing a
 /// message contains can make the archive write outside its directory. Writes go to tmp/ and are
 /// renamed into place: an object either exists whole or not at all, and writing one that exists is
-/// a no-op, which is what makes concurrent and repeated imports safe.
+/// a no-op, which is what makes concurrent and repeated imports safe. Across a power loss, "whole"
+/// holds once `flush()` has returned: the importer calls it before every database commit.
 public struct ObjectStore: Sendable {
     public let root: String
 
@@ -91,6 +93,21 @@ public struct ObjectStore: Sendable {
             throw StoreError.io(path: target, errno: code)
         }
         return true
+    }
+
+    /// Makes every object written so far durable (Linux `syncfs` on the archive's filesystem; a
+    /// plain `sync` elsewhere). Called before each commit that references new objects, because a
+    /// row whose object a power loss took away would be worse than no row: the next import would
+    /// call the message a duplicate and never store it again.
+    public func flush() throws {
+        #if canImport(Glibc)
+        let fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw StoreError.io(path: root, errno: errno) }
+        defer { close(fd) }
+        guard syncfs(fd) == 0 else { throw StoreError.io(path: root, errno: errno) }
+        #else
+        sync()
+        #endif
     }
 
     /// Reads an object's stored bytes (still compressed for messages and quarantine).

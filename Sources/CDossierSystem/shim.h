@@ -1,0 +1,11 @@
+#ifndef CDOSSIER_SYSTEM_SHIM_H
+#define CDOSSIER_SYSTEM_SHIM_H
+// System calls Swift's Glibc module does not import because glibc declares them only under
+// _GNU_SOURCE. Declared here by hand; glibc (>= 2.14) exports them.
+
+// Flushes every dirty page of the filesystem that holds `fd` (Linux). Used once per import
+// batch, before the database commit, so that a committed row never points at an object that a
+// power loss could still take away.
+int syncfs(int fd);
+
+#endif
