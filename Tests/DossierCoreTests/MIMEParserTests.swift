@@ -1,4 +1,5 @@
 import DossierCore
+import Foundation
 import XCTest
 
 /// Hand-written messages for each tolerance rule of `MIMEParser`, IMAP numbering, byte ranges,
@@ -53,6 +54,42 @@ final class MIMEParserTests: XCTestCase {
         let (bytes, root) = parse("From: a@example.com\nthis line lost its indentation\nSubject: kept\n\nbody\n")
         XCTAssertEqual(root.headers.fields.map(\.name), ["From", "Subject"])
         XCTAssertEqual(body(root, bytes), "body\n")
+    }
+
+    func testBase64PartWithoutBlankLineKeepsItsData() {
+        let data = (0..<200).map { UInt8($0) }
+        let encoded = Data(data).base64EncodedString(options: [.lineLength76Characters, .endLineWithLineFeed])
+        let text = "Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: application/octet-stream\n"
+            + "Content-Transfer-Encoding: base64\nContent-Disposition: attachment; filename=a.bin\n\(encoded)\n--b--\n"
+        let (bytes, root) = parse(text)
+        let part = root.children[0]
+        XCTAssertEqual(part.headers.fields.count, 3)
+        XCTAssertEqual(part.decodedBody(in: bytes), data)
+        XCTAssertEqual(part.headerRange.upperBound, part.bodyRange.lowerBound)
+        XCTAssertEqual(MessageParser.parse(bytes).attachments.first?.data, data)
+    }
+
+    func testJunkLinesThatAreNotBase64DataStayJunk() {
+        let long = String(repeating: "A", count: 60)
+        let cases = [
+            // No base64 declared.
+            "Content-Type: application/octet-stream\n\(long)\n\nbody",
+            // Too short to be data: a wrapped header line.
+            "Content-Transfer-Encoding: base64\nshortwrappedline\n\nYQ==",
+            // Spaces: text, not data.
+            "Content-Transfer-Encoding: base64\n\(long) \(long)\n\nYQ==",
+            // Declared after the line: the line comes first.
+            "Content-Type: text/plain\n\(long)\nContent-Transfer-Encoding: base64\n\nYQ==",
+        ]
+        for (index, headers) in cases.enumerated() {
+            let text = "Content-Type: multipart/mixed; boundary=b\n\n--b\n\(headers)\n--b--\n"
+            let (bytes, root) = parse(text)
+            let part = root.children[0]
+            XCTAssertFalse(string(bytes, part.bodyRange).contains(long), "case \(index)")
+        }
+        // A message's own header block is never cut this way.
+        let (_, message) = parse("Subject: x\nContent-Transfer-Encoding: base64\n\(long)\nTo: b@example.com\n\nYQ==")
+        XCTAssertEqual(message.headers.fields.map(\.name), ["Subject", "Content-Transfer-Encoding", "To"])
     }
 
     func testPartWithoutHeadersStartsItsBodyAtTheFirstLine() {
