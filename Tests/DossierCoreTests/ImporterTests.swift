@@ -32,7 +32,9 @@ final class ImporterTests: XCTestCase {
         XCTAssertTrue(ledger.isBalanced)
 
         let archive = try Archive.open(at: dir.sub("archive"), create: false)
-        let record = try archive.database.read { try MessageRecord.resolve($0, key: String(ledgerKey(archive, "two@client.example").prefix(8))) }
+        // The key is looked up before the read: GRDB database methods are not reentrant.
+        let key = String(try ledgerKey(archive, "two@client.example").prefix(8))
+        let record = try archive.database.read { try MessageRecord.resolve($0, key: key) }
         // mboxrd: one '>' removed from ">From " lines; the separating blank line is not part of the message.
         XCTAssertEqual(try archive.objects.readMessage(sha256: record.sha256), Array(m2.replacingOccurrences(of: ">From the", with: "From the").utf8))
         let copies = try archive.database.read { try CopyRecord.all($0, message: record.id) }

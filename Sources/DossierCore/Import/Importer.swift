@@ -87,7 +87,19 @@ public final class Importer {
                 if cancellation.isCancelled { break }
                 do {
                     var messages = try source.openReader()
-                    while !cancellation.isCancelled, let raw = try messages.next() {
+                    while !cancellation.isCancelled {
+                        let next: RawMessage?
+                        do {
+                            next = try messages.next()
+                        } catch let error as SourceError where error.isPerMessage {
+                            // One message skipped unread; the reader has stepped over it and goes on.
+                            let location = MessageLocation(mailbox: source.mailbox, path: error.path, offset: Self.offset(of: error),
+                                                           folder: source.folder)
+                            work.push((sequence, .unreadable(location, "\(error)")))
+                            sequence += 1
+                            continue
+                        }
+                        guard let raw = next else { break }
                         budget.acquire(raw.bytes.count)
                         work.push((sequence, .message(raw)))
                         sequence += 1
@@ -201,6 +213,7 @@ public final class Importer {
 
     private static func offset(of error: Error) -> Int64? {
         if case SourceError.corrupt(_, let offset, _) = error { return offset }
+        if case SourceError.tooLarge(_, let offset, _) = error { return offset }
         return nil
     }
 }

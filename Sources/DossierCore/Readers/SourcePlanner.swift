@@ -1,4 +1,9 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// One unit of work for the importer: a file or folder that a single `MessageReader` reads.
 public struct MessageSource: Sendable, Hashable {
@@ -30,8 +35,19 @@ public struct MessageSource: Sendable, Hashable {
     }
 
     /// Opens a streaming reader over this source.
+    ///
+    /// - Throws: `SourceError` when the source cannot be opened (the importer records it against
+    ///   this source and goes on with the next).
     public func openReader() throws -> any MessageReader {
-        throw SourceError.unreadable(path: "", reason: "TODO")
+        switch kind {
+        case .mbox:
+            return try MboxReader(path: path, gzip: gzip, mailbox: mailbox, folder: folder)
+        case .maildirFolder:
+            return try MaildirReader(folderPath: path, mailbox: mailbox, folder: folder)
+        case .messageFile:
+            // Gzip is recognised by its magic bytes when the file is read.
+            return MessageFileReader(path: path, mailbox: mailbox, folder: folder)
+        }
     }
 }
 
@@ -46,13 +62,266 @@ public struct SourcePlan: Sendable {
 /// Turns the paths a user gives to `import` into sources, the way the user means them:
 /// Maildir folders (cur/new) as Maildir, files starting with a "From " line as mbox, `.gz` through
 /// zlib, every other regular file as one message.
+///
+/// Rules, decided once here so that every run reads the same things in the same order:
+/// - **Order**: paths in the order given; inside a directory, entries sorted by the bytes of their
+///   names; a Maildir's INBOX before its other folders, which are sorted by name.
+/// - **What a file is**: sniffed, never guessed from its name. Gzip by its magic bytes (then the
+///   decompressed start is sniffed); mbox when the first non-blank line starts with "From "
+///   (after an optional UTF-8 BOM); anything else is one message. Non-messages are quarantined
+///   later with a reason, so nothing given is silently dropped. Files whose names start with "."
+///   are skipped inside directories.
+/// - **Maildir**: a directory with `cur/` or `new/`. Its folders are the root ("INBOX"), Maildir++
+///   `.Folder.Sub` directories ("Folder/Sub") and plain subdirectories that are Maildirs
+///   themselves ("Folder/Sub", recursively). `tmp/` is never read. Server metadata beside cur/
+///   and new/ (dot files, maildirfolder, maildirsize, subscriptions, dovecot*, courierimap*) is
+///   skipped; any other file there is read as a loose message of that folder (notmuch keeps mail
+///   so), rather than silently left behind.
+/// - **Mailbox**: `--mailbox`, else derived: an mbox or message file given directly is named by its
+///   file name without extensions (`work.mbox.gz` -> "work"); a Maildir by its root directory's
+///   name; any other directory by its own name. A Maildir found inside a plain directory tree is
+///   a mailbox of its own, named after its directory.
+/// - **Folder**: Maildir folders as above; inside a plain directory tree an mbox's folder is its
+///   relative path without extensions (`Clients/acme.mbox` -> "Clients/acme") and a message file's
+///   folder is its directory's relative path ("" at the top). A file given directly has no folder.
+/// - **--folders GLOB**: fnmatch(3) without FNM_PATHNAME on the folder name (so `Clients/*` also
+///   matches `Clients/A/B`); it filters folders found inside directories. Files given directly on
+///   the command line are always read: the user named them.
+/// - **Symlinks**: a path given on the command line is followed. Inside directories, symlinks to
+///   files are read (Maildir tools use them) but symlinks to directories are not followed: that
+///   keeps a walk inside the tree the user named, and makes loops impossible. A directory reached
+///   twice (bind mounts) is read once.
 public enum SourcePlanner {
     /// - Parameters:
     ///   - paths: files and directories given on the command line.
     ///   - mailbox: `--mailbox NAME`; when nil each path derives its own name.
     ///   - folderGlobs: `--folders GLOB` (repeatable); when non-empty only matching folders are read.
-    /// - Throws: `SourceError.notFound` for a path that does not exist.
+    /// - Throws: `SourceError.notFound` for a path that does not exist (checked for every path
+    ///   before anything else is done), `.unreadable` for a top-level directory that cannot be listed.
     public static func plan(paths: [String], mailbox: String? = nil, folderGlobs: [String] = []) throws -> SourcePlan {
-        throw SourceError.unreadable(path: "", reason: "TODO")
+        let absolute = paths.map(absolutePath)
+        for path in absolute where DirectoryListing.info(path) == nil {
+            if access(path, F_OK) != 0 && (errno == ENOENT || errno == ENOTDIR) { throw SourceError.notFound(path: path) }
+            throw SourceError.unreadable(path: path, reason: String(cString: strerror(errno)))
+        }
+        var walk = Walk(mailbox: mailbox, globs: folderGlobs)
+        for path in absolute {
+            guard let info = DirectoryListing.info(path) else { continue }
+            if info.isDirectory {
+                walk.visited.insert(DirectoryID(device: info.device, inode: info.inode))
+                if isMaildir(path) {
+                    try walk.maildir(root: path, mailbox: mailbox ?? baseName(path))
+                } else {
+                    try walk.tree(path, relative: "", mailbox: mailbox ?? baseName(path))
+                }
+            } else if !info.isFile {
+                // A FIFO or device would block or never end; the user surely meant something else.
+                throw SourceError.unreadable(path: path, reason: "not a regular file or directory")
+            } else {
+                walk.file(path, size: info.size, mailbox: mailbox ?? strippingExtensions(baseName(path)), folder: "", filtered: false)
+            }
+        }
+        return SourcePlan(sources: walk.sources)
+    }
+
+    /// Does `folder` pass `--folders`? Every folder passes when there are no globs.
+    public static func folderMatches(_ folder: String, globs: [String]) -> Bool {
+        globs.isEmpty || globs.contains { fnmatch($0, folder, 0) == 0 }
+    }
+
+    /// Files Maildir servers and clients keep beside the mail.
+    static func isMaildirMetadata(_ name: String) -> Bool {
+        if name.hasPrefix(".") { return true }
+        let lower = name.lowercased()
+        if ["maildirfolder", "maildirsize", "subscriptions", "uidvalidity"].contains(lower) { return true }
+        return ["dovecot", "courierimap", "courierpop3"].contains { lower.hasPrefix($0) }
+    }
+
+    static func hasMboxExtension(_ name: String) -> Bool {
+        let lower = name.lowercased()
+        return [".mbox", ".mbx", ".mbox.gz", ".mbx.gz"].contains { lower.hasSuffix($0) }
+    }
+
+    static func isMaildir(_ path: String) -> Bool {
+        DirectoryListing.isDirectory(path + "/cur") || DirectoryListing.isDirectory(path + "/new")
+    }
+
+    static func absolutePath(_ path: String) -> String {
+        URL(fileURLWithPath: path).standardizedFileURL.path
+    }
+
+    static func baseName(_ path: String) -> String {
+        path.split(separator: "/").last.map(String.init) ?? path
+    }
+
+    /// "work.mbox.gz" -> "work": drops the extensions mail files commonly carry.
+    static func strippingExtensions(_ name: String) -> String {
+        let known: Set<String> = ["gz", "mbox", "mbx", "mbs", "eml", "txt", "mail", "msg", "emlx"]
+        var result = name
+        while let dot = result.lastIndex(of: "."), dot != result.startIndex,
+              known.contains(result[result.index(after: dot)...].lowercased()) {
+            result = String(result[..<dot])
+        }
+        return result
+    }
+
+    /// What a file holds, from its first bytes: gzip or not, mbox or single message.
+    static func sniff(_ path: String) -> (gzip: Bool, mbox: Bool) {
+        guard let plain = try? FileByteStream(path: path, gzip: false) else { return (false, false) }
+        var head = [UInt8](repeating: 0, count: 4096)
+        let count = (try? head.withUnsafeMutableBytes { try plain.read(into: $0) }) ?? 0
+        let gzip = count >= 2 && head[0] == 0x1F && head[1] == 0x8B
+        var start = [UInt8](head[0..<count])
+        if gzip {
+            // Decompress just enough to look at the first lines.
+            guard let inflated = try? FileByteStream(path: path, gzip: true) else { return (true, false) }
+            var out = [UInt8](repeating: 0, count: 4096)
+            var filled = 0
+            while filled < out.count {
+                let n = (try? out.withUnsafeMutableBytes { try inflated.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[filled...])) }) ?? 0
+                if n == 0 { break }
+                filled += n
+            }
+            start = Array(out[0..<filled])
+        }
+        return (gzip, startsLikeMbox(start))
+    }
+
+    /// An optional BOM, blank lines, then "From ".
+    static func startsLikeMbox(_ bytes: [UInt8]) -> Bool {
+        var i = 0
+        if bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF { i = 3 }
+        while i < bytes.count && (bytes[i] == 10 || bytes[i] == 13) { i += 1 }
+        return bytes.count - i >= 5 && Array(bytes[i..<i + 5]) == Array("From ".utf8)
+    }
+}
+
+/// A directory's identity, to read a directory reached twice only once.
+struct DirectoryID: Hashable {
+    var device: UInt64
+    var inode: UInt64
+}
+
+/// The state of one planning walk.
+private struct Walk {
+    let mailbox: String?
+    let globs: [String]
+    var sources: [MessageSource] = []
+    var visited: Set<DirectoryID> = []
+
+    init(mailbox: String?, globs: [String]) {
+        self.mailbox = mailbox
+        self.globs = globs
+    }
+
+    /// Marks a directory visited; false if it was already.
+    mutating func enter(_ path: String) -> Bool {
+        guard let info = DirectoryListing.info(path) else { return false }
+        return visited.insert(DirectoryID(device: info.device, inode: info.inode)).inserted
+    }
+
+    mutating func file(_ path: String, size: Int64, mailbox: String, folder: String, filtered: Bool) {
+        var (gzip, mbox) = SourcePlanner.sniff(path)
+        let name = SourcePlanner.baseName(path)
+        // An empty "x.mbox" is an empty mailbox, not an empty message to quarantine.
+        if size == 0 && SourcePlanner.hasMboxExtension(name) { mbox = true }
+        var folderName = folder
+        if mbox && filtered {
+            let stem = SourcePlanner.strippingExtensions(name)
+            folderName = folder.isEmpty ? stem : folder + "/" + stem
+        }
+        if filtered && !SourcePlanner.folderMatches(folderName, globs: globs) { return }
+        sources.append(MessageSource(kind: mbox ? .mbox : .messageFile, path: path, mailbox: mailbox,
+                                     folder: folderName, gzip: gzip, byteSize: size))
+    }
+
+    /// A plain directory: files sniffed one by one, subdirectories walked, Maildirs found in it
+    /// read as mailboxes of their own.
+    mutating func tree(_ directory: String, relative: String, mailbox: String) throws {
+        let entries: [DirectoryEntry]
+        do { entries = try DirectoryListing.entries(directory) } catch {
+            if relative.isEmpty { throw error }
+            // An unreadable subdirectory: plan it as a source that fails when read, so the
+            // importer records it instead of silently missing it.
+            sources.append(MessageSource(kind: .messageFile, path: directory, mailbox: mailbox, folder: relative, gzip: false, byteSize: 0))
+            return
+        }
+        for entry in entries where !entry.name.hasPrefix(".") {
+            let path = directory + "/" + entry.name
+            let childRelative = relative.isEmpty ? entry.name : relative + "/" + entry.name
+            switch entry.kind {
+            case .file, .symlinkToFile:
+                file(path, size: DirectoryListing.info(path)?.size ?? 0, mailbox: mailbox, folder: relative, filtered: true)
+            case .directory:
+                guard enter(path) else { continue }
+                if SourcePlanner.isMaildir(path) {
+                    try maildir(root: path, mailbox: self.mailbox ?? entry.name)
+                } else {
+                    try tree(path, relative: childRelative, mailbox: mailbox)
+                }
+            case .symlinkToDirectory, .other:
+                continue
+            }
+        }
+    }
+
+    /// A Maildir root and all its folders.
+    mutating func maildir(root: String, mailbox: String) throws {
+        var folders: [(name: String, path: String)] = [("INBOX", root)]
+        try collectMaildirFolders(root, relative: "", isRoot: true, into: &folders)
+        let inbox = folders.removeFirst()
+        folders.sort { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
+        for folder in [inbox] + folders where SourcePlanner.folderMatches(folder.name, globs: globs) {
+            guard SourcePlanner.isMaildir(folder.path) else {
+                // A plain directory between Maildir folders: only its loose files.
+                looseFiles(in: folder.path, mailbox: mailbox, folder: folder.name)
+                continue
+            }
+            let files = (try? MaildirReader.messageFiles(in: folder.path)) ?? []
+            let size = files.reduce(Int64(0)) { $0 + (DirectoryListing.info($1.path)?.size ?? 0) }
+            sources.append(MessageSource(kind: .maildirFolder, path: folder.path, mailbox: mailbox,
+                                         folder: folder.name, gzip: false, byteSize: size))
+            looseFiles(in: folder.path, mailbox: mailbox, folder: folder.name)
+        }
+    }
+
+    /// Regular files next to cur/ and new/ that are not server metadata. Maildir tools never put
+    /// mail there, but people and test suites (notmuch) do; reading them (and quarantining any
+    /// that are not mail) is better than silently leaving mail behind.
+    private mutating func looseFiles(in directory: String, mailbox: String, folder: String) {
+        guard let entries = try? DirectoryListing.entries(directory) else { return }
+        for entry in entries where (entry.kind == .file || entry.kind == .symlinkToFile) && !SourcePlanner.isMaildirMetadata(entry.name) {
+            let path = directory + "/" + entry.name
+            file(path, size: DirectoryListing.info(path)?.size ?? 0, mailbox: mailbox, folder: folder, filtered: true)
+        }
+    }
+
+
+    /// Maildir++ `.A.B` folders (at the root only) and plain subdirectories (recursively).
+    private mutating func collectMaildirFolders(_ directory: String, relative: String, isRoot: Bool,
+                                                into folders: inout [(name: String, path: String)]) throws {
+        let entries: [DirectoryEntry]
+        do { entries = try DirectoryListing.entries(directory) } catch {
+            if isRoot { throw error }
+            return
+        }
+        for entry in entries where entry.kind == .directory {
+            let name = entry.name
+            let path = directory + "/" + name
+            if isRoot && (name == "cur" || name == "new" || name == "tmp") { continue }
+            if !isRoot && (name == "cur" || name == "new" || name == "tmp") && SourcePlanner.isMaildir(directory) { continue }
+            if name.hasPrefix(".") {
+                // Maildir++: ".Clients.Acme" is folder "Clients/Acme". Only at the root.
+                guard isRoot, name.count > 1, SourcePlanner.isMaildir(path), enter(path) else { continue }
+                let folder = name.dropFirst().split(separator: ".", omittingEmptySubsequences: false).joined(separator: "/")
+                folders.append((folder, path))
+                continue
+            }
+            if name.hasPrefix("courierimap") || name.hasPrefix("dovecot") { continue }
+            guard enter(path) else { continue }
+            let folder = relative.isEmpty ? name : relative + "/" + name
+            folders.append((folder, path))
+            try collectMaildirFolders(path, relative: folder, isRoot: false, into: &folders)
+        }
     }
 }

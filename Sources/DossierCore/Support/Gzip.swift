@@ -78,3 +78,118 @@ public enum Gzip {
         return output
     }
 }
+
+/// Streaming gzip decompression for inputs far larger than memory (a multi-GB `.mbox.gz`).
+///
+/// Feed compressed bytes in any chunking; output is produced into the caller's buffer. Concatenated
+/// gzip members (what `cat a.gz b.gz` or `pigz` produce) are decoded as one stream, as gzip(1) does.
+/// A class because the `z_stream` must stay at one address between calls (zlib keeps pointers to it).
+public final class GzipInflater {
+    public enum Failure: Error, Equatable, CustomStringConvertible {
+        /// The data is not valid gzip; `compressedOffset` counts input bytes consumed so far.
+        case corrupt(compressedOffset: Int64, reason: String)
+        /// The input ended inside a member.
+        case truncated(compressedOffset: Int64)
+
+        public var description: String {
+            switch self {
+            case .corrupt(let offset, let reason): return "corrupt gzip data near compressed byte \(offset): \(reason)"
+            case .truncated(let offset): return "gzip data truncated at compressed byte \(offset)"
+            }
+        }
+    }
+
+    private let stream: UnsafeMutablePointer<z_stream>
+    /// True between a member's end and the first byte of the next one: that is a clean place for
+    /// the input to stop.
+    private var atMemberEnd = false
+    /// True until the first member has produced its header; an empty input is not a gzip file.
+    private var sawAnyInput = false
+    /// A failure found after some good output, reported by the next call.
+    private var pendingFailure: Failure? = nil
+    /// Compressed bytes consumed, for error messages.
+    public private(set) var compressedOffset: Int64 = 0
+
+    public init() throws {
+        stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
+        stream.initialize(to: z_stream())
+        // 15 + 16: gzip wrapper only (not zlib, not raw deflate). inflateInit2 is a macro Swift
+        // does not import, so call the function it expands to.
+        let status = inflateInit2_(stream, 15 + 16, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+        guard status == Z_OK else {
+            stream.deinitialize(count: 1)
+            stream.deallocate()
+            throw Gzip.Failure.zlib("inflateInit2 failed (\(status))")
+        }
+    }
+
+    deinit {
+        inflateEnd(stream)
+        stream.deinitialize(count: 1)
+        stream.deallocate()
+    }
+
+    /// Decompresses from `input` into `output`.
+    ///
+    /// - Returns: input bytes consumed and output bytes produced. Call again with the unconsumed
+    ///   rest when `consumed < input.count` (the output was full).
+    public func inflate(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws -> (consumed: Int, produced: Int) {
+        if let pendingFailure { throw pendingFailure }
+        guard output.count > 0, let outBase = output.baseAddress else { return (0, 0) }
+        var consumed = 0
+        var produced = 0
+        // Runs even with empty input: zlib may hold decoded bytes that did not fit last time.
+        while produced < output.count {
+            if atMemberEnd {
+                // Another member follows the one that ended: start it afresh.
+                guard consumed < input.count else { break }
+                inflateReset(stream)
+                atMemberEnd = false
+            }
+            if consumed < input.count { sawAnyInput = true }
+            if let inBase = input.baseAddress, consumed < input.count {
+                stream.pointee.next_in = UnsafeMutablePointer(mutating: inBase.assumingMemoryBound(to: UInt8.self) + consumed)
+                stream.pointee.avail_in = uInt(min(input.count - consumed, Int(UInt32.max)))
+            } else {
+                stream.pointee.next_in = nil
+                stream.pointee.avail_in = 0
+            }
+            stream.pointee.next_out = (outBase + produced).assumingMemoryBound(to: UInt8.self)
+            stream.pointee.avail_out = uInt(min(output.count - produced, Int(UInt32.max)))
+            let availIn = Int(stream.pointee.avail_in)
+            let availOut = Int(stream.pointee.avail_out)
+            let status = CDossierZlib.inflate(stream, Z_NO_FLUSH)
+            let usedIn = availIn - Int(stream.pointee.avail_in)
+            let madeOut = availOut - Int(stream.pointee.avail_out)
+            consumed += usedIn
+            produced += madeOut
+            compressedOffset += Int64(usedIn)
+            switch status {
+            case Z_STREAM_END:
+                atMemberEnd = true
+            case Z_OK, Z_BUF_ERROR:
+                // Z_BUF_ERROR: no progress possible until the caller brings more input.
+                if usedIn == 0 && madeOut == 0 { return (consumed, produced) }
+                // Output space left over means zlib wants more input.
+                if consumed == input.count && madeOut < availOut { return (consumed, produced) }
+            default:
+                let message = stream.pointee.msg.map { String(cString: $0) } ?? "zlib error \(status)"
+                let failure = Failure.corrupt(compressedOffset: compressedOffset, reason: message)
+                // Hand over the good bytes decoded before the damage first; fail on the next call.
+                if produced > 0 {
+                    pendingFailure = failure
+                    return (consumed, produced)
+                }
+                throw failure
+            }
+        }
+        return (consumed, produced)
+    }
+
+    /// Call when the compressed input is exhausted: throws unless the input ended cleanly at the end
+    /// of a member.
+    public func finish() throws {
+        if !sawAnyInput { throw Failure.truncated(compressedOffset: 0) }
+        if !atMemberEnd { throw Failure.truncated(compressedOffset: compressedOffset) }
+    }
+}

@@ -1,0 +1,90 @@
+/// Reads the messages of one Maildir folder: the files of its `cur/` then `new/`, each sorted by
+/// name (`tmp/` holds deliveries in progress and is never read).
+///
+/// The listing is taken when the reader opens. A file that vanishes before it is read (a mail
+/// client moved it from new/ to cur/, or expunged it) is skipped: that is normal Maildir life, not
+/// an error. Dot files (`.nfs*`, editor droppings) are not messages and are skipped.
+public struct MaildirReader: MessageReader {
+    private let mailbox: String
+    private let folder: String
+    private let limit: Int
+    private var files: [(path: String, exact: Bool)]
+    private var position = 0
+
+    /// - Parameter folderPath: the folder directory (the one holding cur/ and new/).
+    /// - Throws: `SourceError.unreadable` when neither cur/ nor new/ can be listed.
+    public init(folderPath: String, mailbox: String, folder: String, maxMessageBytes: Int = ReaderLimits.maxMessageBytes) throws {
+        self.mailbox = mailbox
+        self.folder = folder
+        self.limit = maxMessageBytes
+        self.files = try Self.messageFiles(in: folderPath).map { ($0.path, $0.exact) }
+    }
+
+    public mutating func next() throws -> RawMessage? {
+        while position < files.count {
+            let (path, exact) = files[position]
+            position += 1
+            guard exact else {
+                throw SourceError.unreadableMessage(path: path, reason: "the file name is not valid UTF-8 and cannot be opened by name")
+            }
+            let bytes: [UInt8]
+            do {
+                bytes = try MessageFileReader.read(path, limit: limit)
+            } catch SourceError.notFound {
+                // Moved or expunged since the listing: normal for a live Maildir.
+                continue
+            } catch let error as SourceError where !error.isPerMessage {
+                // One bad file must not end the folder.
+                throw SourceError.unreadableMessage(path: path, reason: "\(error)")
+            }
+            let name = path.split(separator: "/").last.map(String.init) ?? path
+            return RawMessage(bytes: bytes, location: MessageLocation(mailbox: mailbox, path: path, folder: folder,
+                                                                      flags: Self.flags(fromFileName: name)))
+        }
+        return nil
+    }
+
+    /// The message files of a Maildir folder, cur/ before new/, each by name.
+    static func messageFiles(in folderPath: String) throws -> [(path: String, name: String, exact: Bool)] {
+        var result: [(String, String, Bool)] = []
+        var listed = false
+        var lastError: Error? = nil
+        for sub in ["cur", "new"] {
+            let dir = folderPath + "/" + sub
+            guard DirectoryListing.isDirectory(dir) else { continue }
+            do {
+                for entry in try DirectoryListing.entries(dir) where !entry.name.hasPrefix(".") {
+                    switch entry.kind {
+                    case .file, .symlinkToFile: result.append((dir + "/" + entry.name, entry.name, entry.nameIsExact))
+                    default: continue
+                    }
+                }
+                listed = true
+            } catch {
+                lastError = error
+            }
+        }
+        if !listed, let lastError { throw lastError }
+        return result
+    }
+
+    /// The standard flags of a Maildir file name's info part (`:2,FRS`, or `!2,` where ':' is not
+    /// allowed in file names), as sorted unique letters from D F P R S T. Lower-case letters are
+    /// Dovecot keyword indexes and other letters are not standard: both are dropped.
+    public static func flags(fromFileName name: String) -> String {
+        let bytes = Array(name.utf8)
+        var infoStart: Int? = nil
+        var i = bytes.count - 3
+        while i >= 0 {
+            if (bytes[i] == 0x3A || bytes[i] == 0x21) && bytes[i + 1] == 0x32 && bytes[i + 2] == 0x2C {
+                infoStart = i + 3
+                break
+            }
+            i -= 1
+        }
+        guard let start = infoStart else { return "" }
+        var present = Set<UInt8>()
+        for c in bytes[start...] where "DFPRST".utf8.contains(c) { present.insert(c) }
+        return String(decoding: present.sorted(), as: UTF8.self)
+    }
+}
