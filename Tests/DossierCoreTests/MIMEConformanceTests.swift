@@ -530,8 +530,7 @@ enum MIMETreeDump {
 /// One MimeKit mbox test file, split into messages, and its summary.
 ///
 /// The split is the importer's own path, `SourcePlanner` then the planned source's reader, and
-/// its "From " markers must be exactly those of MimeKit's offsets file. While the readers are
-/// still the skeleton's stub (it throws "TODO"), the offsets file itself splits the mbox.
+/// its "From " markers must be exactly those of MimeKit's offsets file.
 struct MimeKitMbox {
     struct Message {
         /// Absolute offset in the mbox file of `bytes[0]`.
@@ -557,8 +556,6 @@ struct MimeKitMbox {
     var summary: [Summary] = []
     /// The mbox file.
     var file: [UInt8] = []
-    /// True when the messages came from the readers (`SourcePlanner`), false for the fallback.
-    var splitByReaders = false
 
     init(_ base: String) throws {
         let directory = try SharedCorpora.path("mimekit/mbox")
@@ -575,23 +572,21 @@ struct MimeKitMbox {
             return (String(decoding: mbox[offset..<contentEnd], as: UTF8.self), min(lineEnd + 1, mbox.count))
         }
 
-        if let raws = try Self.readWithPlanner(path) {
-            splitByReaders = true
-            XCTAssertEqual(raws.map { Int($0.location.offset ?? -1) }, starts, "\(base): reader markers vs MimeKit")
-            for (index, raw) in raws.enumerated() {
-                let offset = Int(raw.location.offset ?? 0)
-                let (marker, next) = line(at: offset)
-                messages.append(Message(base: next, bytes: raw.bytes, offsets: index < list.count ? list[index] : [:],
-                                        markerLine: marker, fileOffsets: Self.align(raw.bytes, in: mbox, at: next),
-                                        isLast: index == raws.count - 1))
-            }
-        } else {
-            for (index, offsets) in list.enumerated() {
-                let end = index + 1 < starts.count ? starts[index + 1] : mbox.count
-                messages.append(Message(base: starts[index], bytes: Array(mbox[starts[index]..<end]), offsets: offsets,
-                                        markerLine: line(at: starts[index]).text,
-                                        fileOffsets: Array(starts[index]...end), isLast: index == list.count - 1))
-            }
+        // The importer's own path: the planner, then the planned source's reader.
+        let plan = try SourcePlanner.plan(paths: [path])
+        XCTAssertEqual(plan.sources.map(\.kind), [.mbox], base)
+        var raws: [RawMessage] = []
+        for source in plan.sources {
+            var reader = try source.openReader()
+            while let message = try reader.next() { raws.append(message) }
+        }
+        XCTAssertEqual(raws.map { Int($0.location.offset ?? -1) }, starts, "\(base): reader markers vs MimeKit")
+        for (index, raw) in raws.enumerated() {
+            let offset = Int(raw.location.offset ?? 0)
+            let (marker, next) = line(at: offset)
+            messages.append(Message(base: next, bytes: raw.bytes, offsets: index < list.count ? list[index] : [:],
+                                    markerLine: marker, fileOffsets: Self.align(raw.bytes, in: mbox, at: next),
+                                    isLast: index == raws.count - 1))
         }
         file = mbox
 
@@ -623,22 +618,6 @@ struct MimeKitMbox {
         }
         offsets.append(position)
         return offsets
-    }
-
-    /// The messages of `path` as the importer reads them, or nil while the readers are a stub.
-    static func readWithPlanner(_ path: String) throws -> [RawMessage]? {
-        do {
-            let plan = try SourcePlanner.plan(paths: [path])
-            XCTAssertEqual(plan.sources.map(\.kind), [.mbox])
-            var messages: [RawMessage] = []
-            for source in plan.sources {
-                var reader = try source.openReader()
-                while let message = try reader.next() { messages.append(message) }
-            }
-            return messages
-        } catch SourceError.unreadable(path: "", reason: "TODO") {
-            return nil
-        }
     }
 }
 
