@@ -6,6 +6,8 @@
 /// document, so no byte is rescanned more than a bounded number of times. It is not an HTML
 /// parser: it aims at readable, searchable words from the HTML mail actually contains.
 public enum HTMLText {
+    /// The words of `html` as plain text: one line per block element, cells separated by a
+    /// space, runs of white space collapsed, character references decoded. Never fails.
     public static func text(from html: String) -> String {
         var html = html
         return html.withUTF8 { input in
@@ -40,6 +42,10 @@ private struct HTMLTextConverter {
     /// `<head>` tags do not search again: that keeps hostile `<head><head>...` input linear.
     var headCloseMissing = false
     var bodyMissing = false
+    /// Set once a search for the closing `"` (or `'`) of an attribute value failed: that quote
+    /// does not occur again, so later values are not searched for it (keeps the scan linear).
+    var doubleQuoteMissing = false
+    var singleQuoteMissing = false
 
     init(_ input: UnsafeBufferPointer<UInt8>) {
         self.input = input
@@ -113,7 +119,12 @@ private struct HTMLTextConverter {
     mutating func tag(at start: Int) -> Int? {
         let n = input.count
         let next = start + 1
-        guard next < n else { return nil }
+        guard next < n else {
+            // A "<" ending the document is text ("x <"), not the start of a tag.
+            emitPending()
+            output.append(UInt8(ascii: "<"))
+            return next
+        }
         let c = input[next]
 
         if c == UInt8(ascii: "!") {
@@ -138,7 +149,7 @@ private struct HTMLTextConverter {
         }
         var nameEnd = nameStart
         while nameEnd < n && (Self.isLetter(input[nameEnd]) || Self.isDigit(input[nameEnd])) { nameEnd += 1 }
-        guard let tagEnd = find(">", from: nameEnd) else { return nil }
+        guard let tagEnd = tagEnd(from: nameEnd) else { return nil }
         let after = tagEnd + 1
 
         switch effect(nameStart, nameEnd) {
@@ -288,6 +299,39 @@ private struct HTMLTextConverter {
         let p = literal.utf8Start
         for k in 0..<length where input[index + k] != p[k] { return false }
         return true
+    }
+
+    /// The ">" that ends a start or end tag whose attributes begin at `start`. A quoted attribute
+    /// value may contain ">" (`<input value="a>b">`): after "=", a quote runs to its matching
+    /// quote. An unmatched quote is not a quote: the tag then ends at the first ">" after it.
+    mutating func tagEnd(from start: Int) -> Int? {
+        let n = input.count
+        var i = start
+        var afterEquals = false
+        while i < n {
+            let c = input[i]
+            if c == UInt8(ascii: ">") { return i }
+            if afterEquals && (c == 34 || c == 39) {
+                let missing = c == 34 ? doubleQuoteMissing : singleQuoteMissing
+                if !missing {
+                    var j = i + 1
+                    while j < n && input[j] != c { j += 1 }
+                    if j < n {
+                        i = j + 1
+                        afterEquals = false
+                        continue
+                    }
+                    if c == 34 { doubleQuoteMissing = true } else { singleQuoteMissing = true }
+                }
+            }
+            if c == UInt8(ascii: "=") {
+                afterEquals = true
+            } else if !(c == 32 || c == 9 || c == 10 || c == 13 || c == 12) {
+                afterEquals = false
+            }
+            i += 1
+        }
+        return nil
     }
 
     /// The index of the first occurrence of `literal` at or after `start`.

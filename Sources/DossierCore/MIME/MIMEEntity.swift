@@ -1,13 +1,19 @@
 /// One node of a message's MIME tree. Offsets refer to the bytes the message was parsed from, so
 /// any part can be re-read from the stored original without keeping decoded copies.
 public struct MIMEEntity: Sendable {
+    /// The part's header fields in order (for a message's top-level entity, the message headers).
     public var headers: HeaderList
     /// The effective Content-Type (defaults applied: text/plain, or message/rfc822 in a digest).
     public var contentType: ContentType
+    /// Content-Disposition, when the part has a readable one.
     public var disposition: ContentDisposition?
     /// Content-Transfer-Encoding, lowercased ("7bit" when absent).
     public var transferEncoding: String
-    /// Byte range of the header block (from the first header byte to the end of the blank line).
+    /// Byte range of the header block: from the first header byte (after a skipped mbox "From "
+    /// line) to the end of the blank line. When a boundary line follows the header block
+    /// directly, or right after its blank line, the range stops before that line ending, which
+    /// belongs to the boundary (RFC 2046 5.1.1); the body is then empty. Always ends where
+    /// `bodyRange` starts.
     public var headerRange: Range<Int>
     /// Byte range of the body: for a multipart, everything between its headers and its end,
     /// preamble, boundaries and epilogue included.
@@ -19,6 +25,7 @@ public struct MIMEEntity: Sendable {
     /// True when the nesting limit was reached here: the part's bytes are kept, not parsed further.
     public var opaque: Bool
 
+    /// Makes an entity from its parts; `MIMEParser.parse` is the usual way to get one.
     public init(headers: HeaderList, contentType: ContentType, disposition: ContentDisposition?,
                 transferEncoding: String, headerRange: Range<Int>, bodyRange: Range<Int>,
                 children: [MIMEEntity] = [], embedded: [MIMEEntity] = [], opaque: Bool = false) {

@@ -8,12 +8,14 @@ public struct ParseLimits: Sendable {
     /// Body text kept for the search index, in Unicode scalars (about one per character).
     public var maxIndexedText: Int
 
+    /// Limits; negative values count as zero.
     public init(maxDepth: Int = 64, maxHeaderFields: Int = 10_000, maxIndexedText: Int = 1 << 20) {
         self.maxDepth = maxDepth
         self.maxHeaderFields = maxHeaderFields
         self.maxIndexedText = maxIndexedText
     }
 
+    /// Depth 64, 10,000 header fields, 1 Mi scalars of indexed text.
     public static let `default` = ParseLimits()
 }
 
@@ -28,12 +30,16 @@ public struct ParseLimits: Sendable {
 /// - Header blocks end at a blank line, at the end of the input (a message without a blank line
 ///   is all headers) or at a boundary line of an enclosing multipart. A line that is not a
 ///   `Name: value` field is skipped when fields came before it (MimeKit, GMime), and starts the
-///   body when it is the first line of a part (a part without headers). An mbox "From " line
-///   (or ">From ") at the very start of a message is skipped.
+///   body when it is the first line of a part (a part without headers), or when it is a line of
+///   base64 data in a part that declared base64 (a mailer forgot the blank line; MimeKit and
+///   GMime lose that attachment). An mbox "From " line (or ">From ") at the very start of a
+///   message is skipped.
 /// - A boundary line starts with `--boundary`, optionally followed by white space; the closing
 ///   one adds `--`. Every open multipart's boundary is checked, innermost first, so an inner part
 ///   ends at an outer boundary when its own closing boundary is missing.
-/// - The line ending before a boundary line belongs to the boundary, not to the part before it.
+/// - The line ending before a boundary line belongs to the boundary, not to the part before it;
+///   that includes a blank line ending a header block right before a boundary (the part's body
+///   is then empty, and its header range stops before that blank line).
 /// - A multipart without a boundary parameter, or whose body holds no boundary line, is treated
 ///   as one text/plain part when its body has any text (so the text is not lost), and as an empty
 ///   multipart when it has none.
@@ -209,15 +215,29 @@ private struct MIMETreeBuilder {
         let blockStart = i
         var fields: [HeaderField] = []
         var fieldLines = 0
+        /// A Content-Transfer-Encoding: base64 field was read (for the missing blank line rule).
+        var base64Declared = false
 
         while i < scanner.count {
             let next = scanner.nextLine(after: i)
             let end = scanner.contentEnd(lineStart: i, next: next)
             if end == i {
+                // A blank line right before a boundary line is the line ending that belongs to the
+                // boundary: the body is empty and starts at the blank line, where the enclosing
+                // part ends too (as in MimeKit), so the part stays inside its parent.
+                if next < scanner.count && bytes[next] == UInt8(ascii: "-") {
+                    let after = scanner.nextLine(after: next)
+                    if let hit = boundaryHit(lineStart: next, contentEnd: scanner.contentEnd(lineStart: next, next: after),
+                                             next: after) {
+                        return HeaderBlock(fields: fields, range: blockStart..<i, bodyStart: i, boundary: hit)
+                    }
+                }
                 return HeaderBlock(fields: fields, range: blockStart..<next, bodyStart: next, boundary: nil)
             }
             if bytes[i] == UInt8(ascii: "-"), let hit = boundaryHit(lineStart: i, contentEnd: end, next: next) {
-                return HeaderBlock(fields: fields, range: blockStart..<i, bodyStart: i, boundary: hit)
+                // No blank line: the line ending before the boundary belongs to the boundary.
+                let headerEnd = max(blockStart, scanner.endBeforeLineEnding(i))
+                return HeaderBlock(fields: fields, range: blockStart..<headerEnd, bodyStart: headerEnd, boundary: hit)
             }
 
             // The field runs on over folded lines (lines that start with white space).
@@ -231,6 +251,11 @@ private struct MIMETreeBuilder {
                     // No field yet: this part has no headers and its body starts here.
                     return HeaderBlock(fields: fields, range: blockStart..<i, bodyStart: i, boundary: nil)
                 }
+                if !isMessage && base64Declared && isBase64DataLine(i, end) {
+                    // A base64 part whose mailer forgot the blank line (MimeKit issue 1189): the
+                    // data starts here. Read as junk header lines, the attachment would be lost.
+                    return HeaderBlock(fields: fields, range: blockStart..<i, bodyStart: i, boundary: nil)
+                }
                 // Junk among fields (e.g. a wrapped line that lost its indentation): skipped.
                 i = fieldEnd
                 continue
@@ -240,11 +265,31 @@ private struct MIMETreeBuilder {
             if fields.count < maxHeaderFields {
                 let valueEnd = max(colon + 1, scanner.contentEnd(lineStart: colon + 1, next: fieldEnd))
                 let name = String(decoding: UnsafeBufferPointer(rebasing: bytes[i..<nameEnd]), as: UTF8.self)
-                fields.append(HeaderField(name: name, rawValue: Array(bytes[(colon + 1)..<valueEnd])))
+                let field = HeaderField(name: name, rawValue: Array(bytes[(colon + 1)..<valueEnd]))
+                if nameEnd - i == 25 && name.caseInsensitiveEquals("Content-Transfer-Encoding") {
+                    base64Declared = Self.transferEncodingToken(field.rawValue) == "base64"
+                }
+                fields.append(field)
             }
             i = fieldEnd
         }
         return HeaderBlock(fields: fields, range: blockStart..<scanner.count, bodyStart: scanner.count, boundary: nil)
+    }
+
+    /// True for a line of at least 40 base64 characters ("=" only as trailing padding): the
+    /// length rules out a header line wrapped without indentation, which has spaces or is short.
+    func isBase64DataLine(_ start: Int, _ end: Int) -> Bool {
+        guard end - start >= 40 else { return false }
+        let bytes = scanner.bytes
+        var i = start
+        while i < end {
+            let c = bytes[i]
+            let isAlphabet = (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c == 43 || c == 47
+            if !isAlphabet { break }
+            i += 1
+        }
+        while i < end && bytes[i] == UInt8(ascii: "=") { i += 1 }
+        return i == end && end - start >= 40
     }
 
     /// The entity described by a header block, its body not yet delimited.
@@ -390,6 +435,11 @@ private struct MIMETreeBuilder {
     mutating func closeInnermost(at end: Int) {
         guard var container = open.popLast() else { return }
         if container.boundaryActive { boundaries.removeLast() }
+        // A container never ends before its last part: when a boundary line directly follows
+        // another ("--inner" then "--outer"), the line ending between them ends the inner
+        // boundary line and cannot also be given back to the outer one.
+        let lastPart = container.entity.children.last ?? container.entity.embedded.last
+        let end = max(end, lastPart?.bodyRange.upperBound ?? end)
         if container.sawBoundary {
             let bodyStart = container.entity.bodyRange.lowerBound
             container.entity.bodyRange = bodyStart..<max(bodyStart, end)

@@ -6,9 +6,12 @@ public struct AttachmentPart: Sendable {
     public var partNumber: String
     /// The file name as the sender gave it, decoded; nil when the part has none.
     public var fileName: String?
+    /// "type/subtype", lowercased.
     public var contentType: String
+    /// The decoded bytes (transfer encoding undone).
     public var data: [UInt8]
 
+    /// Makes an attachment record.
     public init(partNumber: String, fileName: String?, contentType: String, data: [UInt8]) {
         self.partNumber = partNumber
         self.fileName = fileName
@@ -19,15 +22,20 @@ public struct AttachmentPart: Sendable {
 
 /// Everything the pipeline needs from one message, produced by `MessageParser.parse`.
 public struct ParsedMessage: Sendable {
+    /// The Message-ID without angle brackets, when there is a readable one.
     public var messageID: String?
+    /// The Date header, when readable.
     public var date: Date?
+    /// The Subject, decoded.
     public var subject: String?
+    /// Mailboxes of the address headers, decoded, in header order.
     public var from: [MailAddress] = []
     public var sender: [MailAddress] = []
     public var replyTo: [MailAddress] = []
     public var to: [MailAddress] = []
     public var cc: [MailAddress] = []
     public var bcc: [MailAddress] = []
+    /// Message-IDs of In-Reply-To and References, without angle brackets.
     public var inReplyTo: [String] = []
     public var references: [String] = []
     /// Body text for the index: text parts (HTML turned into text), attached messages included,
@@ -38,8 +46,10 @@ public struct ParsedMessage: Sendable {
     public var unknownCharsets: [String] = []
     /// True when the nesting limit left some part opaque.
     public var truncatedNesting: Bool = false
+    /// The MIME tree, with byte ranges into the parsed bytes.
     public var root: MIMEEntity
 
+    /// A message with only its tree; `MessageParser.parse` fills in the rest.
     public init(root: MIMEEntity) { self.root = root }
 }
 
@@ -47,7 +57,8 @@ public struct ParsedMessage: Sendable {
 public enum MessageParser {
     /// Parses `bytes` (never fails; see `MIMEParser` for how broken structure is read).
     ///
-    /// Body text: inline text parts decoded from their charset, in document order; HTML turned
+    /// Body text: inline text parts decoded from their charset, in document order (a named text
+    /// part not marked `attachment` counts as inline, and is an attachment as well); HTML turned
     /// into text only where no text/plain alternative exists in the same multipart/alternative;
     /// each attached (message/rfc822) message contributes its Subject and From, then its own body
     /// text. Attachments: leaf parts with disposition `attachment` or a file name, and non-text
@@ -174,7 +185,9 @@ struct MessageContentCollector {
             attachments.append(AttachmentPart(partNumber: number, fileName: entity.fileName,
                                               contentType: entity.contentType.mimeType,
                                               data: entity.decodedBody(in: bytes)))
-            return
+            // Text that is an attachment only because it has a name is still shown inline by
+            // mail readers (and is sometimes a message's whole body): its words are searchable.
+            guard entity.disposition?.isAttachment != true else { return }
         }
         if textWanted && Self.isText(entity) && textScalars < maxText {
             let decoded = CharsetDecoder.decode(entity.decodedBody(in: bytes), charset: entity.contentType.charset)
