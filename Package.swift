@@ -21,6 +21,12 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        // libdeflate from the system (libdeflate-dev): compresses stored originals.
+        .systemLibrary(
+            name: "CDossierDeflate",
+            pkgConfig: "libdeflate",
+            providers: [.apt(["libdeflate-dev"])]
+        ),
         // Linux system calls glibc only declares under _GNU_SOURCE (syncfs).
         .systemLibrary(name: "CDossierSystem"),
         // The library: one folder per pipeline stage (Readers -> MIME -> Classify -> Store -> Search/Report),
@@ -30,6 +36,7 @@ let package = Package(
             dependencies: [
                 "CDossierZlib",
                 "CDossierSystem",
+                "CDossierDeflate",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),

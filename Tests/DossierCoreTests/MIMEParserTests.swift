@@ -807,7 +807,10 @@ final class MIMEParserTests: XCTestCase {
     func testIndexedTextIsCapped() {
         let body = String(repeating: "é", count: 100)
         let parsed = MessageParser.parse(Array(("Subject: s\n\n" + body).utf8), limits: ParseLimits(maxIndexedText: 10))
-        XCTAssertEqual(parsed.bodyText.unicodeScalars.count, 10)
+        // 10 bytes of UTF-8 hold five two-byte characters; a cap of 9 must not split the fifth.
+        XCTAssertEqual(parsed.bodyText, String(repeating: "é", count: 5))
+        let odd = MessageParser.parse(Array(("Subject: s\n\n" + body).utf8), limits: ParseLimits(maxIndexedText: 9))
+        XCTAssertEqual(odd.bodyText, String(repeating: "é", count: 4))
     }
 
     // MARK: rejectionReason

@@ -37,6 +37,33 @@ final class StoreTests: XCTestCase {
         XCTAssertEqual(tmp, [], "staging files are renamed into place")
     }
 
+    func testConcurrentWritersAndCompressorsAgree() throws {
+        let dir = try TemporaryDirectory()
+        let store = ObjectStore(root: dir.path)
+        try store.prepare()
+        // Eight threads write the same 50 objects (each thread its own compressor and order):
+        // every object ends up whole, written once, and nothing is left in a fan-out directory.
+        let blobs = (0..<50).map { index in Array("message \(index) ".utf8) + Array(repeating: UInt8(index), count: 3000 * index) }
+        let errors = ErrorList()
+        DispatchQueue.concurrentPerform(iterations: 8) { worker in
+            for blob in (worker % 2 == 0 ? blobs : blobs.reversed()) {
+                do {
+                    let packed = try Gzip.compress(blob)
+                    try store.writeIfAbsent(.message, sha256: ContentHash.sha256Hex(blob), bytes: packed)
+                } catch {
+                    errors.append("\(error)")
+                }
+            }
+        }
+        XCTAssertEqual(errors.all, [])
+        for blob in blobs {
+            XCTAssertEqual(try store.readMessage(sha256: ContentHash.sha256Hex(blob)), blob)
+        }
+        let written = try FileManager.default.subpathsOfDirectory(atPath: dir.sub("objects/messages")).filter { $0.hasSuffix(".eml.gz") }
+        XCTAssertEqual(written.count, blobs.count)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.sub("tmp")), [])
+    }
+
     func testSHA256HexMatchesKnownVector() {
         XCTAssertEqual(ContentHash.sha256Hex(Array("abc".utf8)),
                        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
@@ -62,4 +89,12 @@ final class StoreTests: XCTestCase {
         XCTAssertThrowsError(try DateWindow.days(since: "2024-02-30", until: nil))
         XCTAssertThrowsError(try DateWindow.days(since: "2024-03-01", until: "2024-02-01"))
     }
+}
+
+/// Error messages collected from several threads.
+private final class ErrorList: @unchecked Sendable {
+    private let lock = NSLock()
+    private var messages: [String] = []
+    func append(_ message: String) { lock.lock(); messages.append(message); lock.unlock() }
+    var all: [String] { lock.lock(); defer { lock.unlock() }; return messages }
 }

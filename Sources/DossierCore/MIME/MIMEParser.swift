@@ -5,7 +5,7 @@ public struct ParseLimits: Sendable {
     public var maxDepth: Int
     /// Header fields beyond this count are ignored for parsing (the original bytes are kept whole).
     public var maxHeaderFields: Int
-    /// Body text kept for the search index, in Unicode scalars (about one per character).
+    /// Body text kept for the search index, in UTF-8 bytes (cut at a character boundary).
     public var maxIndexedText: Int
 
     /// Limits; negative values count as zero.

@@ -136,8 +136,6 @@ struct MessageContentCollector {
     private(set) var attachments: [AttachmentPart] = []
     private(set) var unknownCharsets: [String] = []
     private(set) var truncatedNesting = false
-    /// Unicode scalars in `text`, against `maxText`.
-    private var textScalars = 0
 
     init(bytes: [UInt8], maxText: Int) {
         self.bytes = bytes
@@ -189,7 +187,7 @@ struct MessageContentCollector {
             // mail readers (and is sometimes a message's whole body): its words are searchable.
             guard entity.disposition?.isAttachment != true else { return }
         }
-        if textWanted && Self.isText(entity) && textScalars < maxText {
+        if textWanted && Self.isText(entity) && text.utf8.count < maxText {
             let decoded = CharsetDecoder.decode(entity.decodedBody(in: bytes), charset: entity.contentType.charset)
             if !decoded.recognized, let charset = entity.contentType.charset?.lowercased(),
                !unknownCharsets.contains(charset) {
@@ -199,25 +197,28 @@ struct MessageContentCollector {
         }
     }
 
-    /// Appends a piece of text on its own line, within the index cap.
+    /// Appends a piece of text on its own line, within the index cap (counted in UTF-8 bytes, which
+    /// is what the string stores: no per-character walk on the import's hot path).
     private mutating func append(_ piece: String) {
-        guard textScalars < maxText, piece.unicodeScalars.contains(where: { !$0.properties.isWhitespace }) else { return }
-        if !text.isEmpty {
-            text.append("\n")
-            textScalars += 1
+        guard text.utf8.count < maxText, Self.hasVisibleText(piece) else { return }
+        if !text.isEmpty { text.append("\n") }
+        let room = maxText - text.utf8.count
+        guard room > 0 else { return }
+        let utf8 = piece.utf8
+        if utf8.count <= room {
+            text.append(piece)
+            return
         }
-        let room = maxText - textScalars
-        var scalars = 0
-        var cut = piece.unicodeScalars.endIndex
-        for index in piece.unicodeScalars.indices {
-            if scalars == room {
-                cut = index
-                break
-            }
-            scalars += 1
-        }
-        text.unicodeScalars.append(contentsOf: piece.unicodeScalars[..<cut])
-        textScalars += scalars
+        // Cut at the last scalar boundary within the room (never in the middle of a character's bytes).
+        var cut = utf8.index(utf8.startIndex, offsetBy: room)
+        while cut > utf8.startIndex && (utf8[cut] & 0xC0) == 0x80 { cut = utf8.index(before: cut) }
+        text.append(contentsOf: piece[..<cut])
+    }
+
+    /// True when the text has anything but white space. Any non-ASCII byte counts as visible:
+    /// exotic spaces alone are rare, and indexing them is harmless.
+    static func hasVisibleText(_ piece: String) -> Bool {
+        piece.utf8.contains { !($0 == 32 || ($0 >= 9 && $0 <= 13)) }
     }
 
     /// A leaf that is text/plain and not an attachment: the body of an alternative.

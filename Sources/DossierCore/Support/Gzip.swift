@@ -1,4 +1,10 @@
+import CDossierDeflate
 import CDossierZlib
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// One-shot gzip compression and decompression of whole blobs (stored originals, quarantined
 /// bytes). Streaming decompression of large inputs lives in Readers.
@@ -13,32 +19,12 @@ public enum Gzip {
         }
     }
 
-    /// Compresses `bytes` into a single gzip member. Level 1 is the default: on email text it runs
-    /// ~5x faster than level 6 for a few percent more space, and compression is the import's
-    /// largest single CPU cost.
+    /// Compresses `bytes` into a single gzip member, with libdeflate: on mail it runs about 3.5x
+    /// faster than zlib at the same level and compresses slightly better, and compression is the
+    /// import's largest single CPU cost. Level 1 is the default (levels 2-12 gain under 1 % on mail
+    /// for twice the time or more). The output is ordinary gzip, readable by zcat and zlib.
     public static func compress(_ bytes: [UInt8], level: Int32 = 1) throws -> [UInt8] {
-        var stream = z_stream()
-        let initStatus = deflateInit2_(&stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY,
-                                       ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
-        guard initStatus == Z_OK else { throw Failure.zlib("deflateInit2 failed (\(initStatus))") }
-        defer { deflateEnd(&stream) }
-        let bound = Int(deflateBound(&stream, uLong(bytes.count)))
-        var output = [UInt8](repeating: 0, count: bound)
-        var written = 0
-        var status: Int32 = Z_OK
-        bytes.withUnsafeBufferPointer { input in
-            output.withUnsafeMutableBufferPointer { out in
-                stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress)
-                stream.avail_in = uInt(input.count)
-                stream.next_out = out.baseAddress
-                stream.avail_out = uInt(out.count)
-                status = deflate(&stream, Z_FINISH)
-                written = out.count - Int(stream.avail_out)
-            }
-        }
-        guard status == Z_STREAM_END else { throw Failure.zlib("deflate did not finish (\(status))") }
-        output.removeSubrange(written...)
-        return output
+        try GzipCompressor.current(level: level).compress(bytes)
     }
 
     /// Decompresses every gzip member in `bytes` (concatenated members are joined).
@@ -191,5 +177,63 @@ public final class GzipInflater {
     public func finish() throws {
         if !sawAnyInput { throw Failure.truncated(compressedOffset: 0) }
         if !atMemberEnd { throw Failure.truncated(compressedOffset: compressedOffset) }
+    }
+}
+
+/// One thread's libdeflate compressor (not thread-safe, and costly enough to allocate that
+/// each thread keeps one per level it uses).
+final class GzipCompressor {
+    private let compressor: OpaquePointer
+
+    private init?(level: Int32) {
+        guard let compressor = libdeflate_alloc_compressor(level) else { return nil }
+        self.compressor = compressor
+    }
+
+    deinit { libdeflate_free_compressor(compressor) }
+
+    private static let key: pthread_key_t = {
+        var k = pthread_key_t()
+        pthread_key_create(&k) { pointer in
+            guard let pointer else { return }
+            Unmanaged<Cache>.fromOpaque(pointer).release()
+        }
+        return k
+    }()
+
+    /// The compressors of one thread, by level.
+    private final class Cache {
+        var byLevel: [Int32: GzipCompressor] = [:]
+    }
+
+    /// This thread's compressor for `level` (1...12), created on first use, freed at thread exit.
+    static func current(level: Int32) throws -> GzipCompressor {
+        let cache: Cache
+        if let pointer = pthread_getspecific(key) {
+            cache = Unmanaged<Cache>.fromOpaque(pointer).takeUnretainedValue()
+        } else {
+            cache = Cache()
+            pthread_setspecific(key, Unmanaged.passRetained(cache).toOpaque())
+        }
+        if let compressor = cache.byLevel[level] { return compressor }
+        guard let compressor = GzipCompressor(level: level) else {
+            throw Gzip.Failure.zlib("no compressor for level \(level) (libdeflate takes 0 to 12)")
+        }
+        cache.byLevel[level] = compressor
+        return compressor
+    }
+
+    func compress(_ bytes: [UInt8]) throws -> [UInt8] {
+        let bound = libdeflate_gzip_compress_bound(compressor, bytes.count)
+        var output = [UInt8](repeating: 0, count: bound)
+        let written = bytes.withUnsafeBytes { input in
+            output.withUnsafeMutableBytes { out in
+                libdeflate_gzip_compress(compressor, input.baseAddress, input.count, out.baseAddress, out.count)
+            }
+        }
+        // The bound is always enough; 0 would mean libdeflate broke its own contract.
+        guard written > 0 else { throw Gzip.Failure.zlib("libdeflate could not compress \(bytes.count) bytes") }
+        output.removeSubrange(written...)
+        return output
     }
 }
