@@ -74,7 +74,7 @@ public final class Importer {
         let preparer = MessagePreparer(objects: archive.objects, classifiers: classifiers,
                                        compressionLevel: options.compressionLevel, limits: .default)
 
-        let budget = ByteBudget(limit: 64 << 20)
+        let budget = ByteBudget(limit: 32 << 20)
         let work = BlockingQueue<(Int, Reading)>(capacity: 256)
         let results = ReorderBuffer<(PreparedItem, Int, Int64)>()
         let progressState = SourceProgress()

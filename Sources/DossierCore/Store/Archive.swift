@@ -40,7 +40,7 @@ public final class Archive: Sendable {
         configuration.prepareDatabase { db in
             // NORMAL is durable across application crashes in WAL mode; only power loss can undo
             // the last commits, and an import is idempotent, so re-running it repairs that.
-            try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY")
+            try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY")
         }
         let pool: DatabasePool
         do {
