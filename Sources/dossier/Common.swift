@@ -46,8 +46,27 @@ func guarded<T>(_ body: () throws -> T) throws -> T {
 }
 
 func fail(_ message: String, _ code: ExitCode) -> Never {
-    FileHandle.standardError.write(Data("dossier: \(message)\n".utf8))
+    FileHandle.standardError.write(Data("dossier: \(oneLine(message))\n".utf8))
     Foundation.exit(code.rawValue)
+}
+
+/// `text` made safe for one line of a terminal: errors often quote what the user or a message
+/// supplied (a part number, a path, a key), which can hold line breaks or escape sequences.
+/// Control characters become their escaped spelling (`\n`, `\u{1B}`), so the error stays one line
+/// and cannot drive the terminal.
+func oneLine(_ text: String) -> String {
+    var result = ""
+    for scalar in text.unicodeScalars {
+        switch scalar.value {
+        case 0x0A: result += "\\n"
+        case 0x0D: result += "\\r"
+        case 0x09: result += "\\t"
+        case 0..<0x20, 0x7F, 0x80..<0xA0, 0x2028, 0x2029, 0x202A...0x202E, 0x2066...0x2069:
+            result += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+        default: result.unicodeScalars.append(scalar)
+        }
+    }
+    return result
 }
 
 func openArchive(_ options: ArchiveOptions, create: Bool = false) throws -> Archive {
