@@ -28,7 +28,8 @@ final class FileByteStream {
     init(path: String, gzip: Bool) throws {
         self.path = path
         var descriptor: Int32
-        repeat { descriptor = open(path, O_RDONLY | O_CLOEXEC) } while descriptor < 0 && errno == EINTR
+        let name = FileSystemName.bytes(path)
+        repeat { descriptor = open(name, O_RDONLY | O_CLOEXEC) } while descriptor < 0 && errno == EINTR
         guard descriptor >= 0 else {
             let code = errno
             if code == ENOENT { throw SourceError.notFound(path: path) }

@@ -8,7 +8,7 @@ public struct MaildirReader: MessageReader {
     private let mailbox: String
     private let folder: String
     private let limit: Int
-    private var files: [(path: String, exact: Bool)]
+    private var files: [String]
     private var position = 0
 
     /// - Parameter folderPath: the folder directory (the one holding cur/ and new/).
@@ -17,16 +17,13 @@ public struct MaildirReader: MessageReader {
         self.mailbox = mailbox
         self.folder = folder
         self.limit = maxMessageBytes
-        self.files = try Self.messageFiles(in: folderPath).map { ($0.path, $0.exact) }
+        self.files = try Self.messageFiles(in: folderPath).map(\.path)
     }
 
     public mutating func next() throws -> RawMessage? {
         while position < files.count {
-            let (path, exact) = files[position]
+            let path = files[position]
             position += 1
-            guard exact else {
-                throw SourceError.unreadableMessage(path: path, reason: "the file name is not valid UTF-8 and cannot be opened by name")
-            }
             let bytes: [UInt8]
             do {
                 bytes = try MessageFileReader.read(path, limit: limit)
