@@ -54,9 +54,24 @@ func fail(_ message: String, _ code: ExitCode) -> Never {
 /// supplied (a part number, a path, a key), which can hold line breaks or escape sequences.
 /// Control characters become their escaped spelling (`\n`, `\u{1B}`), so the error stays one line
 /// and cannot drive the terminal.
-func oneLine(_ text: String) -> String {
+func oneLine(_ text: String) -> String { escapingControls(text, keepLineBreaks: false) }
+
+/// Text from a message for a terminal: line breaks (LF, CR) and tabs kept, every other control character
+/// (escape sequences that could rewrite the screen or the window title, bidi overrides that
+/// disguise a file name) spelled out as `\u{..}`.
+func displayText(_ text: String) -> String { escapingControls(text, keepLineBreaks: true) }
+
+private func escapingControls(_ text: String, keepLineBreaks: Bool) -> String {
+    if !text.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F..<0xA0).contains($0.value) || $0.value == 0x2028
+        || $0.value == 0x2029 || (0x202A...0x202E).contains($0.value) || (0x2066...0x2069).contains($0.value) }) {
+        return text
+    }
     var result = ""
     for scalar in text.unicodeScalars {
+        if keepLineBreaks && (scalar.value == 0x0A || scalar.value == 0x09 || scalar.value == 0x0D) {
+            result.unicodeScalars.append(scalar)
+            continue
+        }
         switch scalar.value {
         case 0x0A: result += "\\n"
         case 0x0D: result += "\\r"
@@ -113,7 +128,7 @@ struct TextTable {
         var widths = headers.map(\.count)
         let clipped = rows.map { row in
             row.enumerated().map { index, cell -> String in
-                let flat = cell.replacingOccurrences(of: "\n", with: " ")
+                let flat = oneLine(cell.replacingOccurrences(of: "\n", with: " "))
                 if let limit = maxWidths[index], flat.count > limit { return String(flat.prefix(limit - 1)) + "…" }
                 return flat
             }
