@@ -276,6 +276,37 @@ final class HostileInputTests: XCTestCase {
         }
     }
 
+    /// More than the reader's 64 MiB in-flight budget arriving in under a second, in fewer messages
+    /// than a batch: the writer must commit (releasing the budget) rather than wait forever for a
+    /// message the blocked reader can never hand on. 20 links to one 4 MiB message keep the
+    /// test data small.
+    func testLargeMessagesBeyondTheInFlightBudgetDoNotDeadlock() throws {
+        let dir = try TemporaryDirectory()
+        let body = String(repeating: String(repeating: "x", count: 99) + "\n", count: 4 << 20 / 100)
+        let original = try dir.write("big.eml", makeMessage(id: "big@x", body: body))
+        try FileManager.default.createDirectory(atPath: dir.sub("in/cur"), withIntermediateDirectories: true)
+        for i in 0..<20 { XCTAssertEqual(symlink(original, dir.sub("in/cur/\(i):2,S")), 0) }
+        let paths = [dir.sub("in")], archivePath = archiveDir(dir)
+        let finished = DispatchSemaphore(value: 0)
+        let outcome = LockedBox<Result<RunLedger, Error>>()
+        Thread.detachNewThread {
+            outcome.set(Result {
+                let archive = try Archive.open(at: archivePath, create: true)
+                var options = ImportOptions(paths: paths)
+                options.workers = 2 // the default batch size (1000) and time (1 s)
+                return try Importer(archive: archive, options: options).run()
+            })
+            finished.signal()
+        }
+        guard finished.wait(timeout: .now() + 120) == .success else {
+            return XCTFail("import deadlocked with more than 64 MiB in flight")
+        }
+        let ledger = try XCTUnwrap(outcome.get()).get()
+        XCTAssertEqual(ledger.read, 20)
+        XCTAssertEqual(ledger.stored, 1)
+        XCTAssertEqual(ledger.duplicate, 19)
+    }
+
     // MARK: Files that are not mail, or not files
 
     func testBinaryFilesAndFromLinesOnly() throws {
@@ -611,4 +642,12 @@ private final class ManagedAtomicFlag: @unchecked Sendable {
     private var isSet = false
     func set() { lock.lock(); isSet = true; lock.unlock() }
     var value: Bool { lock.lock(); defer { lock.unlock() }; return isSet }
+}
+
+/// A value handed from one thread to another.
+private final class LockedBox<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value?
+    func set(_ newValue: Value) { lock.lock(); value = newValue; lock.unlock() }
+    func get() -> Value? { lock.lock(); defer { lock.unlock() }; return value }
 }
