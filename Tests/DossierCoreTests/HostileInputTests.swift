@@ -307,6 +307,24 @@ final class HostileInputTests: XCTestCase {
         XCTAssertEqual(ledger.duplicate, 19)
     }
 
+    func testRandomBytesInEveryCharsetAndEncoding() throws {
+        let dir = try TemporaryDirectory()
+        let charsets = ["utf-8", "utf-16", "utf-16le", "utf-32", "ucs-2", "ucs-4", "utf-7", "gb18030", "big5", "shift_jis",
+                        "euc-jp", "iso-2022-jp", "iso-2022-kr", "koi8-r", "windows-1252", "cp037", "x-unknown", "", "\"\"",
+                        "utf-8''", "../../etc/passwd", "%s%n%x", "unicode-1-1-utf-7", "hz-gb-2312", "tscii"]
+        var parts: [(headers: String, body: String)] = []
+        for (i, charset) in charsets.enumerated() {
+            let random = Data(randomBytes(3000 + i, seed: UInt64(i + 100)))
+            parts.append(("Content-Type: text/plain; charset=\(charset)\nContent-Transfer-Encoding: base64", random.base64EncodedString(options: .lineLength76Characters)))
+            parts.append(("Content-Type: text/html; charset=\(charset)\nContent-Transfer-Encoding: base64", random.base64EncodedString(options: .lineLength76Characters)))
+            let words = (0..<20).map { _ in "=?\(charset)?b?\(Data(randomBytes(7, seed: UInt64(i * 31 + 1))).base64EncodedString())?=" }.joined(separator: " ")
+            try dir.write("in/subject-\(i).eml", makeMessage(id: "cs\(i)@x", from: "\(words) <a@x>", subject: words))
+        }
+        try dir.write("in/charsets.eml", withAttachments(id: "charsets@x", parts))
+        let ledger = try importChecked(dir, read: charsets.count + 1)
+        XCTAssertEqual(ledger.stored, charsets.count + 1)
+    }
+
     // MARK: Files that are not mail, or not files
 
     func testBinaryFilesAndFromLinesOnly() throws {
