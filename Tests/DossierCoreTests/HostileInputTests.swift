@@ -455,6 +455,22 @@ final class HostileInputTests: XCTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(start), 30, "\(mbox.utf8.count) bytes")
     }
 
+    /// An archive kept inside the folder being imported is not read as mail (its objects would come
+    /// back as copies of themselves, its database and quarantine as junk, on every run).
+    func testArchiveInsideTheImportedFolderIsNotRead() throws {
+        let dir = try TemporaryDirectory()
+        try dir.write("in/a.eml", makeMessage(id: "a@x"))
+        try dir.write("in/sub/b.eml", makeMessage(id: "b@x"))
+        try dir.write("in/junk.bin", randomBytes(100, seed: 5))
+        for _ in 0..<2 {
+            let ledger = try importPaths([dir.sub("in")], into: dir.sub("in/sub/archive"))
+            XCTAssertEqual(ledger.read, 3, "\(ledger)")
+            XCTAssertTrue(ledger.isBalanced)
+        }
+        let archive = try Archive.open(at: dir.sub("in/sub/archive"), create: false)
+        XCTAssertEqual(try archive.database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM copy WHERE path LIKE '%archive%'") }, 0)
+    }
+
     // MARK: gzip
 
     func testTruncatedAndCorruptGzip() throws {

@@ -57,7 +57,8 @@ public final class Importer {
     /// Plans the sources (throws `SourceError.notFound` before anything is written), then imports.
     public func run(cancellation: CancellationFlag = CancellationFlag(),
                     progress: ((ImportProgress) -> Void)? = nil) throws -> RunLedger {
-        let plan = try SourcePlanner.plan(paths: options.paths, mailbox: options.mailbox, folderGlobs: options.folderGlobs)
+        let plan = try SourcePlanner.plan(paths: options.paths, mailbox: options.mailbox, folderGlobs: options.folderGlobs,
+                                          excluding: [archive.path])
         let started = Date()
         let startedAt = Timestamp.format(started)
         let arguments = String(decoding: try JSONEncoder().encode(options.commandLine), as: UTF8.self)
