@@ -325,6 +325,23 @@ final class HostileInputTests: XCTestCase {
         XCTAssertEqual(ledger.stored, charsets.count + 1)
     }
 
+    /// Unterminated constructs must not make text extraction quadratic (each "<" scanning to the end).
+    func testUnterminatedHTMLStaysLinear() throws {
+        let dir = try TemporaryDirectory()
+        let bodies = [String(repeating: "<a ", count: 300_000), String(repeating: "<!--", count: 200_000),
+                      String(repeating: "<a href=\"", count: 100_000), String(repeating: "<!", count: 300_000),
+                      String(repeating: "<script>", count: 100_000), String(repeating: "&#", count: 300_000),
+                      String(repeating: "</", count: 300_000), String(repeating: "<style", count: 100_000),
+                      "<title>" + String(repeating: "<a b='", count: 100_000)]
+        for (i, body) in bodies.enumerated() {
+            try dir.write("in/html\(i).eml", "From: a@x\nMessage-ID: <html\(i)@x>\nContent-Type: text/html\n\n" + body)
+        }
+        let start = Date()
+        let ledger = try importChecked(dir, read: bodies.count)
+        XCTAssertEqual(ledger.stored, bodies.count)
+        XCTAssertLessThan(Date().timeIntervalSince(start), 20)
+    }
+
     // MARK: Files that are not mail, or not files
 
     func testBinaryFilesAndFromLinesOnly() throws {
