@@ -347,7 +347,8 @@ final class ReaderTests: XCTestCase {
         try FileManager.default.createSymbolicLink(atPath: dir.sub("in/link.eml"), withDestinationPath: dir.sub("outside/secret.eml"))
         try FileManager.default.createSymbolicLink(atPath: dir.sub("in/dangling"), withDestinationPath: dir.sub("nowhere"))
         let plan = try SourcePlanner.plan(paths: [dir.sub("in")])
-        XCTAssertEqual(plan.sources.map { SourcePlanner.baseName($0.path) }, ["a.eml", "link.eml"])
+        // The dangling link is planned so that its failure is recorded in the ledger, not silently dropped.
+        XCTAssertEqual(plan.sources.map { SourcePlanner.baseName($0.path) }, ["a.eml", "dangling", "link.eml"])
     }
 
     func testUnreadableFileIsASourceErrorWhenRead() throws {

@@ -268,7 +268,13 @@ private struct Walk {
                 } else {
                     try tree(path, relative: childRelative, mailbox: mailbox)
                 }
-            case .symlinkToDirectory, .other:
+            case .other:
+                // A FIFO, socket, device or dangling symlink: planned so that reading it fails
+                // (without blocking) and the ledger records it, rather than silently leaving out
+                // something the user gave.
+                guard SourcePlanner.folderMatches(relative, globs: globs) else { continue }
+                sources.append(MessageSource(kind: .messageFile, path: path, mailbox: mailbox, folder: relative, gzip: false, byteSize: 0))
+            case .symlinkToDirectory:
                 continue
             }
         }
