@@ -46,8 +46,42 @@ func guarded<T>(_ body: () throws -> T) throws -> T {
 }
 
 func fail(_ message: String, _ code: ExitCode) -> Never {
-    FileHandle.standardError.write(Data("dossier: \(message)\n".utf8))
+    FileHandle.standardError.write(Data("dossier: \(oneLine(message))\n".utf8))
     Foundation.exit(code.rawValue)
+}
+
+/// `text` made safe for one line of a terminal: errors often quote what the user or a message
+/// supplied (a part number, a path, a key), which can hold line breaks or escape sequences.
+/// Control characters become their escaped spelling (`\n`, `\u{1B}`), so the error stays one line
+/// and cannot drive the terminal.
+func oneLine(_ text: String) -> String { escapingControls(text, keepLineBreaks: false) }
+
+/// Text from a message for a terminal: line breaks (LF, CR) and tabs kept, every other control character
+/// (escape sequences that could rewrite the screen or the window title, bidi overrides that
+/// disguise a file name) spelled out as `\u{..}`.
+func displayText(_ text: String) -> String { escapingControls(text, keepLineBreaks: true) }
+
+private func escapingControls(_ text: String, keepLineBreaks: Bool) -> String {
+    if !text.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F..<0xA0).contains($0.value) || $0.value == 0x2028
+        || $0.value == 0x2029 || (0x202A...0x202E).contains($0.value) || (0x2066...0x2069).contains($0.value) }) {
+        return text
+    }
+    var result = ""
+    for scalar in text.unicodeScalars {
+        if keepLineBreaks && (scalar.value == 0x0A || scalar.value == 0x09 || scalar.value == 0x0D) {
+            result.unicodeScalars.append(scalar)
+            continue
+        }
+        switch scalar.value {
+        case 0x0A: result += "\\n"
+        case 0x0D: result += "\\r"
+        case 0x09: result += "\\t"
+        case 0..<0x20, 0x7F, 0x80..<0xA0, 0x2028, 0x2029, 0x202A...0x202E, 0x2066...0x2069:
+            result += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+        default: result.unicodeScalars.append(scalar)
+        }
+    }
+    return result
 }
 
 func openArchive(_ options: ArchiveOptions, create: Bool = false) throws -> Archive {
@@ -94,7 +128,7 @@ struct TextTable {
         var widths = headers.map(\.count)
         let clipped = rows.map { row in
             row.enumerated().map { index, cell -> String in
-                let flat = cell.replacingOccurrences(of: "\n", with: " ")
+                let flat = oneLine(cell.replacingOccurrences(of: "\n", with: " "))
                 if let limit = maxWidths[index], flat.count > limit { return String(flat.prefix(limit - 1)) + "…" }
                 return flat
             }

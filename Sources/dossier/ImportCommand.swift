@@ -152,11 +152,11 @@ enum LedgerText {
         lines.append("  duplicate    \(grouped(ledger.duplicate))")
         lines.append("  excluded     \(grouped(ledger.excluded))")
         for (reason, count) in ledger.excludedReasons.sorted(by: { $0.key < $1.key }) {
-            lines.append("    \(grouped(count))  \(reason)")
+            lines.append("    \(grouped(count))  \(oneLine(reason))")
         }
         lines.append("  quarantined  \(grouped(ledger.quarantined))")
         for (reason, count) in ledger.quarantineReasons.sorted(by: { $0.key < $1.key }) {
-            lines.append("    \(grouped(count))  \(reason)")
+            lines.append("    \(grouped(count))  \(oneLine(reason))")
         }
         lines.append("  \(grouped(ledger.sources)) sources, " + String(format: "%.1f MB in %.2f s (%.0f msg/s, %.1f MB/s)",
                             Double(ledger.bytes) / 1_048_576, ledger.seconds,

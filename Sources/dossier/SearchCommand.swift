@@ -59,8 +59,9 @@ struct Search: ParsableCommand {
                 var out = ""
                 for hit in hits {
                     let fields = [hit.key, formatDate(hit.date), hit.from, hit.subject ?? "", hit.mailboxes.joined(separator: ",")]
-                    // Tabs and newlines inside a field would break the line format.
-                    out += fields.map { $0.replacingOccurrences(of: "\t", with: " ").replacingOccurrences(of: "\n", with: " ") }
+                    // Tabs and newlines inside a field would break the line format; other control
+                    // characters are spelled out (see `oneLine`).
+                    out += fields.map { oneLine($0.replacingOccurrences(of: "\t", with: " ").replacingOccurrences(of: "\n", with: " ")) }
                         .joined(separator: "\t") + "\n"
                 }
                 writeOut(out)

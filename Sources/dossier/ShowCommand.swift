@@ -131,7 +131,7 @@ struct Show: ParsableCommand {
         var lines: [String] = []
         func field(_ name: String, _ value: String?) {
             guard let value, !value.isEmpty else { return }
-            lines.append(name.padding(toLength: 12, withPad: " ", startingAt: 0) + value.replacingOccurrences(of: "\n", with: " "))
+            lines.append(name.padding(toLength: 12, withPad: " ", startingAt: 0) + oneLine(value.replacingOccurrences(of: "\n", with: " ")))
         }
         field("Key:", record.key)
         field("Date:", formatDate(record.date))
@@ -163,7 +163,7 @@ struct Show: ParsableCommand {
             text += "\n" + table.render()
         }
         if let body = parsed?.bodyText, !body.isEmpty {
-            text += "\n" + body + (body.hasSuffix("\n") ? "" : "\n")
+            text += "\n" + displayText(body) + (body.hasSuffix("\n") ? "" : "\n")
         }
         writeOut(text)
     }

@@ -347,7 +347,8 @@ final class ReaderTests: XCTestCase {
         try FileManager.default.createSymbolicLink(atPath: dir.sub("in/link.eml"), withDestinationPath: dir.sub("outside/secret.eml"))
         try FileManager.default.createSymbolicLink(atPath: dir.sub("in/dangling"), withDestinationPath: dir.sub("nowhere"))
         let plan = try SourcePlanner.plan(paths: [dir.sub("in")])
-        XCTAssertEqual(plan.sources.map { SourcePlanner.baseName($0.path) }, ["a.eml", "link.eml"])
+        // The dangling link is planned so that its failure is recorded in the ledger, not silently dropped.
+        XCTAssertEqual(plan.sources.map { SourcePlanner.baseName($0.path) }, ["a.eml", "dangling", "link.eml"])
     }
 
     func testUnreadableFileIsASourceErrorWhenRead() throws {
@@ -441,25 +442,38 @@ final class ReaderTests: XCTestCase {
         }
     }
 
-    func testMaildirFileThatCannotBeOpenedDoesNotEndTheFolder() throws {
+    func testMaildirFileWithNonUTF8NameIsRead() throws {
         let dir = try TemporaryDirectory()
         try dir.write("mail/cur/a:2,S", "Subject: a\n\n")
         try dir.write("mail/cur/z:2,", "Subject: z\n\n")
-        // A file name that is not UTF-8 (an old Latin-1 archive): Swift cannot open it by name.
+        // A file name that is not UTF-8 (an old Latin-1 archive): read through its escaped name.
         var raw = Array(dir.sub("mail/cur/").utf8).map { CChar(bitPattern: $0) }
-        raw += [CChar(bitPattern: 0x6D), CChar(bitPattern: 0xE9), 0x3A, 0x32, 0x2C, 0]
+        raw += [CChar(bitPattern: 0x6D), CChar(bitPattern: 0xE9), 0x3A, 0x32, 0x2C, 0x53, 0]
         let fd = open(raw, O_CREAT | O_WRONLY, 0o644)
         XCTAssertGreaterThanOrEqual(fd, 0)
+        let content = Array("Subject: m\n\n".utf8)
+        XCTAssertEqual(content.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }, content.count)
         close(fd)
         var reader = try MaildirReader(folderPath: dir.sub("mail"), mailbox: "mail", folder: "INBOX")
         XCTAssertEqual(try reader.next().map { String(decoding: $0.bytes, as: UTF8.self) }, "Subject: a\n\n")
-        XCTAssertThrowsError(try reader.next()) { error in
-            guard let error = error as? SourceError, error.isPerMessage, case .unreadableMessage = error else {
-                return XCTFail("unexpected \(error)")
-            }
-        }
+        let latin1 = try XCTUnwrap(reader.next())
+        XCTAssertEqual(String(decoding: latin1.bytes, as: UTF8.self), "Subject: m\n\n")
+        XCTAssertEqual(latin1.location.flags, "S")
+        XCTAssertEqual(FileSystemName.bytes(latin1.location.path), raw, "the escaped name opens the same file")
         XCTAssertEqual(try reader.next().map { String(decoding: $0.bytes, as: UTF8.self) }, "Subject: z\n\n")
         XCTAssertNil(try reader.next())
+    }
+
+    func testFileSystemNamesRoundTrip() {
+        let samples: [[UInt8]] = [
+            Array("plain.eml".utf8), Array("café".utf8), [0x63, 0x61, 0x66, 0xE9], [0xFF, 0xFE, 0x80],
+            [0xE2, 0x82], [0xED, 0xA0, 0x80], [0xC0, 0xAF], [0xF4, 0x90, 0x80, 0x80], Array("ok".utf8) + [0xE9] + Array("ü".utf8),
+        ]
+        for sample in samples {
+            let (name, exact) = FileSystemName.decode(sample)
+            XCTAssertEqual(exact, String(validating: sample, as: UTF8.self) != nil, "\(sample)")
+            XCTAssertEqual(FileSystemName.bytes(name).dropLast().map { UInt8(bitPattern: $0) }, sample)
+        }
     }
 }
 

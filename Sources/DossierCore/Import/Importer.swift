@@ -57,7 +57,8 @@ public final class Importer {
     /// Plans the sources (throws `SourceError.notFound` before anything is written), then imports.
     public func run(cancellation: CancellationFlag = CancellationFlag(),
                     progress: ((ImportProgress) -> Void)? = nil) throws -> RunLedger {
-        let plan = try SourcePlanner.plan(paths: options.paths, mailbox: options.mailbox, folderGlobs: options.folderGlobs)
+        let plan = try SourcePlanner.plan(paths: options.paths, mailbox: options.mailbox, folderGlobs: options.folderGlobs,
+                                          excluding: [archive.path])
         let started = Date()
         let startedAt = Timestamp.format(started)
         let arguments = String(decoding: try JSONEncoder().encode(options.commandLine), as: UTF8.self)
@@ -144,11 +145,13 @@ public final class Importer {
         let writer = ArchiveWriter(runID: runID)
         var failure: Error?
         var pending: [(PreparedItem, Int, Int64)] = []
+        var pendingBudget = 0
         var lastCommit = Date()
         var lastProgress = Date.distantPast
         func commit(final: Bool) throws {
             let batch = pending
             pending.removeAll(keepingCapacity: true)
+            pendingBudget = 0
             let now = Date()
             var next = ledger
             // Objects first, rows second: a committed row must never point at an object that is
@@ -166,13 +169,35 @@ public final class Importer {
             for (_, budgetBytes, _) in batch { budget.release(budgetBytes) }
             lastCommit = now
         }
-        while let entry = results.take() {
+        // The budget is released only by commits, so the writer must never sit on uncommitted
+        // messages while waiting: the reader may be blocked on that very budget, and then the
+        // message the writer waits for never comes (a deadlock with large mail: 64 MiB of
+        // messages in fewer than a batch, within a second). So a batch also ends at half the
+        // budget, and whenever nothing arrives for a second.
+        loop: while true {
+            let entry: (PreparedItem, Int, Int64)
+            switch results.take(timeout: 1) {
+            case .finished:
+                break loop
+            case .timedOut:
+                if failure == nil && !pending.isEmpty {
+                    do { try commit(final: false) } catch {
+                        failure = error
+                        cancellation.cancel()
+                    }
+                }
+                continue loop
+            case .element(let taken):
+                entry = taken
+            }
             if failure != nil {
                 budget.release(entry.1)
                 continue
             }
             pending.append(entry)
-            if pending.count >= options.batchSize || Date().timeIntervalSince(lastCommit) > 1 {
+            pendingBudget += entry.1
+            if pending.count >= options.batchSize || pendingBudget >= budget.limit / 2
+                || Date().timeIntervalSince(lastCommit) > 1 {
                 do { try commit(final: false) } catch {
                     failure = error
                     cancellation.cancel()

@@ -28,17 +28,22 @@ final class FileByteStream {
     init(path: String, gzip: Bool) throws {
         self.path = path
         var descriptor: Int32
-        repeat { descriptor = open(path, O_RDONLY | O_CLOEXEC) } while descriptor < 0 && errno == EINTR
+        let name = FileSystemName.bytes(path)
+        // O_NONBLOCK: a FIFO (or a file swapped for one after the directory was listed) must not
+        // block the import forever waiting for a writer; it is refused below.
+        repeat { descriptor = open(name, O_RDONLY | O_CLOEXEC | O_NONBLOCK) } while descriptor < 0 && errno == EINTR
         guard descriptor >= 0 else {
             let code = errno
             if code == ENOENT { throw SourceError.notFound(path: path) }
             throw SourceError.unreadable(path: path, reason: String(cString: strerror(code)))
         }
         var info = stat()
-        if fstat(descriptor, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR {
+        if fstat(descriptor, &info) == 0 && (info.st_mode & S_IFMT) != S_IFREG {
             close(descriptor)
-            throw SourceError.unreadable(path: path, reason: "is a directory")
+            if (info.st_mode & S_IFMT) == S_IFDIR { throw SourceError.unreadable(path: path, reason: "is a directory") }
+            throw SourceError.unreadable(path: path, reason: "not a regular file (a FIFO, socket or device); not read")
         }
+        _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) & ~O_NONBLOCK)
         #if os(Linux)
         // Tell the kernel we read front to back, so it reads ahead generously.
         _ = posix_fadvise(descriptor, 0, 0, POSIX_FADV_SEQUENTIAL)

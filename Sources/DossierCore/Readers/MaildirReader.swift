@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Reads the messages of one Maildir folder: the files of its `cur/` then `new/`, each sorted by
 /// name (`tmp/` holds deliveries in progress and is never read).
 ///
@@ -8,7 +14,7 @@ public struct MaildirReader: MessageReader {
     private let mailbox: String
     private let folder: String
     private let limit: Int
-    private var files: [(path: String, exact: Bool)]
+    private var files: [String]
     private var position = 0
 
     /// - Parameter folderPath: the folder directory (the one holding cur/ and new/).
@@ -17,20 +23,21 @@ public struct MaildirReader: MessageReader {
         self.mailbox = mailbox
         self.folder = folder
         self.limit = maxMessageBytes
-        self.files = try Self.messageFiles(in: folderPath).map { ($0.path, $0.exact) }
+        self.files = try Self.messageFiles(in: folderPath).map(\.path)
     }
 
     public mutating func next() throws -> RawMessage? {
         while position < files.count {
-            let (path, exact) = files[position]
+            let path = files[position]
             position += 1
-            guard exact else {
-                throw SourceError.unreadableMessage(path: path, reason: "the file name is not valid UTF-8 and cannot be opened by name")
-            }
             let bytes: [UInt8]
             do {
                 bytes = try MessageFileReader.read(path, limit: limit)
             } catch SourceError.notFound {
+                var info = stat()
+                if lstat(FileSystemName.bytes(path), &info) == 0 && (info.st_mode & S_IFMT) == S_IFLNK {
+                    throw SourceError.unreadableMessage(path: path, reason: "a symbolic link to a file that does not exist")
+                }
                 // Moved or expunged since the listing: normal for a live Maildir.
                 continue
             } catch let error as SourceError where !error.isPerMessage {
@@ -55,7 +62,9 @@ public struct MaildirReader: MessageReader {
             do {
                 for entry in try DirectoryListing.entries(dir) where !entry.name.hasPrefix(".") {
                     switch entry.kind {
-                    case .file, .symlinkToFile: result.append((dir + "/" + entry.name, entry.name, entry.nameIsExact))
+                    // .other (a FIFO, socket, dangling symlink) too: reading it fails without
+                    // blocking, and the ledger records it instead of the message silently missing.
+                    case .file, .symlinkToFile, .other: result.append((dir + "/" + entry.name, entry.name, entry.nameIsExact))
                     default: continue
                     }
                 }

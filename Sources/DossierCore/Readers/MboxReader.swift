@@ -25,6 +25,8 @@ import Darwin
 /// `Content-Length: N` and the body's first N bytes end exactly at a `From ` line, or at a blank
 /// line followed by a `From ` line, or at the end of the file, the message is exactly that long and
 /// `From ` lines inside it do not split it. Otherwise the header is ignored and separators decide.
+/// A file whose lengths keep being wrong by a lot (re-reading them costs more than 16 MiB plus the
+/// bytes read so far) has its Content-Length headers ignored from then on, so reading stays linear.
 ///
 /// ## What is stored
 ///
@@ -84,6 +86,15 @@ final class MboxParser {
     private var message: [UInt8] = []
     private var copyFrom: Int64 = 0
     private var oversize = false
+
+    /// Bytes read twice because a Content-Length turned out wrong (the message ended at a
+    /// separator inside the claimed length, and what followed was pushed back and read again).
+    /// A file whose every message claims a huge length would otherwise be read once per message,
+    /// quadratic in its size; once the waste passes `rescanAllowance` plus the bytes read so far,
+    /// the file's Content-Length headers are no longer trusted and separators alone decide.
+    private var rescanned: Int64 = 0
+    private var trustContentLength = true
+    static let rescanAllowance: Int64 = 16 << 20
 
     init(stream: FileByteStream, location: MessageLocation, limit: Int, window: Int) throws {
         self.stream = stream
@@ -406,6 +417,8 @@ final class MboxParser {
                             message.removeSubrange(keep...)
                             quoted.removeAll { $0 >= keep }
                         }
+                        rescanned += lineStart - cut.position
+                        if rescanned > Self.rescanAllowance + cut.position { trustContentLength = false }
                         copyFrom = cut.position
                         position = cut.position
                         trimBlank = cut.afterBlank
@@ -450,7 +463,7 @@ final class MboxParser {
             if inHeader {
                 if blank {
                     inHeader = false
-                    if contentLengthSeen == 1, let value = contentLengthValue, value >= 0, value <= limit, !oversize {
+                    if trustContentLength, contentLengthSeen == 1, let value = contentLengthValue, value >= 0, value <= limit, !oversize {
                         target = lineEnd + Int64(value)
                     }
                 } else if startsLine, complete, first | 0x20 == 0x63, let value = contentLength(lineStart, lineEnd) {

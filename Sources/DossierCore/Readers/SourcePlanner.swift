@@ -98,13 +98,22 @@ public enum SourcePlanner {
     ///   - folderGlobs: `--folders GLOB` (repeatable); when non-empty only matching folders are read.
     /// - Throws: `SourceError.notFound` for a path that does not exist (checked for every path
     ///   before anything else is done), `.unreadable` for a top-level directory that cannot be listed.
-    public static func plan(paths: [String], mailbox: String? = nil, folderGlobs: [String] = []) throws -> SourcePlan {
+    ///   - excluding: directories never entered inside a tree: the archive being written, when the
+    ///     user keeps it inside the folder being imported (its objects are not new mail, and its
+    ///     database is not mail at all).
+    public static func plan(paths: [String], mailbox: String? = nil, folderGlobs: [String] = [],
+                            excluding: [String] = []) throws -> SourcePlan {
         let absolute = paths.map(absolutePath)
         for path in absolute where DirectoryListing.info(path) == nil {
             if access(path, F_OK) != 0 && (errno == ENOENT || errno == ENOTDIR) { throw SourceError.notFound(path: path) }
             throw SourceError.unreadable(path: path, reason: String(cString: strerror(errno)))
         }
         var walk = Walk(mailbox: mailbox, globs: folderGlobs)
+        for path in excluding {
+            if let info = DirectoryListing.info(path), info.isDirectory {
+                walk.visited.insert(DirectoryID(device: info.device, inode: info.inode))
+            }
+        }
         for path in absolute {
             guard let info = DirectoryListing.info(path) else { continue }
             if info.isDirectory {
@@ -259,7 +268,13 @@ private struct Walk {
                 } else {
                     try tree(path, relative: childRelative, mailbox: mailbox)
                 }
-            case .symlinkToDirectory, .other:
+            case .other:
+                // A FIFO, socket, device or dangling symlink: planned so that reading it fails
+                // (without blocking) and the ledger records it, rather than silently leaving out
+                // something the user gave.
+                guard SourcePlanner.folderMatches(relative, globs: globs) else { continue }
+                sources.append(MessageSource(kind: .messageFile, path: path, mailbox: mailbox, folder: relative, gzip: false, byteSize: 0))
+            case .symlinkToDirectory:
                 continue
             }
         }

@@ -69,6 +69,36 @@ final class ReorderBuffer<Element: Sendable>: @unchecked Sendable {
         condition.unlock()
     }
 
+    enum Taken {
+        case element(Element)
+        /// Nothing arrived within the timeout.
+        case timedOut
+        /// Every element has been taken.
+        case finished
+    }
+
+    /// The next element in sequence, waiting at most `timeout` seconds for it.
+    func take(timeout: Double) -> Taken {
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        condition.lock()
+        defer { condition.unlock() }
+        while true {
+            if let element = pending.removeValue(forKey: next) {
+                next += 1
+                return .element(element)
+            }
+            if let total, next >= total { return .finished }
+            if !condition.wait(until: deadline) {
+                if let element = pending.removeValue(forKey: next) {
+                    next += 1
+                    return .element(element)
+                }
+                if let total, next >= total { return .finished }
+                return .timedOut
+            }
+        }
+    }
+
     /// The next element in sequence, waiting for it; nil when all have been taken.
     func take() -> Element? {
         condition.lock()
@@ -89,7 +119,7 @@ final class ReorderBuffer<Element: Sendable>: @unchecked Sendable {
 /// One message larger than the whole budget is let through alone, so nothing ever deadlocks.
 final class ByteBudget: @unchecked Sendable {
     private let condition = NSCondition()
-    private let limit: Int
+    let limit: Int
     private var inFlight = 0
 
     init(limit: Int) {
