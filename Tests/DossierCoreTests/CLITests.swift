@@ -4,36 +4,8 @@ import XCTest
 
 /// Runs the built `dossier` binary the way a user does: exit codes, one-line errors, output.
 final class CLITests: XCTestCase {
-    private var binary: String {
-        get throws {
-            let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            for configuration in ["debug", "release"] {
-                let candidate = repo.appendingPathComponent(".build/\(configuration)/dossier").path
-                if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            }
-            throw XCTSkip("the dossier binary is not built (swift build)")
-        }
-    }
-
-    private struct Result {
-        var status: Int32
-        var stdout: [UInt8]
-        var stderr: String
-        var text: String { String(decoding: stdout, as: UTF8.self) }
-    }
-
-    private func dossier(_ arguments: [String]) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try binary)
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: Array(stdout), stderr: String(decoding: stderr, as: UTF8.self))
+    private func dossier(_ arguments: [String]) throws -> DossierCLI.Outcome {
+        try DossierCLI.run(arguments)
     }
 
     func testImportSearchShowAndReport() throws {

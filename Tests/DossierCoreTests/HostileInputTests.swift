@@ -276,7 +276,7 @@ final class HostileInputTests: XCTestCase {
         }
     }
 
-    /// More than the reader's 64 MiB in-flight budget arriving in under a second, in fewer messages
+    /// More than the reader's in-flight budget (32 MiB) arriving in under a second, in fewer messages
     /// than a batch: the writer must commit (releasing the budget) rather than wait forever for a
     /// message the blocked reader can never hand on. 20 links to one 4 MiB message keep the
     /// test data small.
@@ -299,7 +299,7 @@ final class HostileInputTests: XCTestCase {
             finished.signal()
         }
         guard finished.wait(timeout: .now() + 120) == .success else {
-            return XCTFail("import deadlocked with more than 64 MiB in flight")
+            return XCTFail("import deadlocked with more than the in-flight budget")
         }
         let ledger = try XCTUnwrap(outcome.get()).get()
         XCTAssertEqual(ledger.read, 20)
@@ -547,50 +547,14 @@ final class HostileInputTests: XCTestCase {
 
     // MARK: The CLI on hostile archives and queries
 
-    private var binary: String {
-        get throws {
-            let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            for configuration in ["debug", "release"] {
-                let candidate = repo.appendingPathComponent(".build/\(configuration)/dossier").path
-                if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            }
-            throw XCTSkip("the dossier binary is not built (swift build)")
-        }
-    }
+    private var binary: String { get throws { try DossierCLI.binary } }
 
-    private struct Outcome {
-        var status: Int32
-        var reason: Process.TerminationReason
-        var stdout: [UInt8]
-        var stderr: String
-    }
-
-    /// Runs the binary with a time limit; output goes to files so a large one cannot fill a pipe.
-    private func dossier(_ arguments: [String], in dir: TemporaryDirectory) throws -> Outcome {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try binary)
-        process.arguments = arguments
-        let outPath = dir.sub("cli.out"), errPath = dir.sub("cli.err")
-        FileManager.default.createFile(atPath: outPath, contents: nil)
-        FileManager.default.createFile(atPath: errPath, contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-        try process.run()
-        let deadline = Date().addingTimeInterval(60)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-            XCTFail("dossier \(arguments.map { String($0.prefix(60)) }) did not finish in 60 s")
-        }
-        process.waitUntilExit()
-        return Outcome(status: process.terminationStatus, reason: process.terminationReason,
-                       stdout: Array(FileManager.default.contents(atPath: outPath) ?? Data()),
-                       stderr: String(decoding: FileManager.default.contents(atPath: errPath) ?? Data(), as: UTF8.self))
+    private func dossier(_ arguments: [String], in dir: TemporaryDirectory) throws -> DossierCLI.Outcome {
+        try DossierCLI.run(arguments)
     }
 
     /// Exit 0, or a documented error code with one line on stderr; never a signal or a trap.
-    private func assertClean(_ outcome: Outcome, _ what: String, allowed: Set<Int32> = [0, 2],
+    private func assertClean(_ outcome: DossierCLI.Outcome, _ what: String, allowed: Set<Int32> = [0, 2],
                              file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(outcome.reason, .exit, "\(what): killed by a signal", file: file, line: line)
         XCTAssertTrue(allowed.contains(outcome.status), "\(what): exit \(outcome.status) \(outcome.stderr.prefix(500))", file: file, line: line)

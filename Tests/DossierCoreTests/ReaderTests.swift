@@ -416,7 +416,7 @@ final class ReaderTests: XCTestCase {
     /// exactly what the normal one gives, so no refill or push-back path changes a result.
     func testRandomInputsGiveTheSameResultWhateverTheWindow() throws {
         let dir = try TemporaryDirectory()
-        var rng = SplitMix(seed: 42)
+        var rng = SplitMix64(seed: 42)
         let pieces = ["\(envelope)\n", "From - \n", "From Russia with love\n", "\n", "\r\n", "Subject: s\n",
                       ">From q\n", ">>From q\n", "body text line\n", "Content-Length: 0\n", "Content-Length: 17\n",
                       "Content-Length: 40\n", "X: y\r\n", "From x Tue Mar  5 10:00:00 2024\r\n", "no newline"]
@@ -474,19 +474,6 @@ final class ReaderTests: XCTestCase {
             XCTAssertEqual(exact, String(validating: sample, as: UTF8.self) != nil, "\(sample)")
             XCTAssertEqual(FileSystemName.bytes(name).dropLast().map { UInt8(bitPattern: $0) }, sample)
         }
-    }
-}
-
-/// A small deterministic random generator, so a failing round can be replayed.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 

@@ -102,32 +102,8 @@ final class ShowTests: XCTestCase {
 
     // MARK: The command
 
-    private struct Output {
-        var status: Int32
-        var stdout: [UInt8]
-        var stderr: String
-        var text: String { String(decoding: stdout, as: UTF8.self) }
-    }
-
-    private func dossier(_ arguments: [String]) throws -> Output {
-        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let binary = repo.appendingPathComponent(".build/debug/dossier").path
-        guard FileManager.default.isExecutableFile(atPath: binary) else { throw XCTSkip("the dossier binary is not built") }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        // Read stderr on the side so that neither pipe can fill up and block the child.
-        nonisolated(unsafe) var errData = Data()
-        let reader = Thread { errData = err.fileHandleForReading.readDataToEndOfFile() }
-        reader.start()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        while !reader.isFinished { usleep(1000) }
-        return Output(status: process.terminationStatus, stdout: Array(stdout), stderr: String(decoding: errData, as: UTF8.self))
+    private func dossier(_ arguments: [String]) throws -> DossierCLI.Outcome {
+        try DossierCLI.run(arguments)
     }
 
     private func nestedArchive() throws -> (TestArchive, String) {
@@ -136,7 +112,7 @@ final class ShowTests: XCTestCase {
         return (fixture, try fixture.key("nested@x"))
     }
 
-    private func show(_ fixture: TestArchive, _ arguments: [String]) throws -> Output {
+    private func show(_ fixture: TestArchive, _ arguments: [String]) throws -> DossierCLI.Outcome {
         try dossier(["show"] + arguments + ["--archive", fixture.archive.path])
     }
 

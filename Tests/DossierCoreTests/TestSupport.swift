@@ -57,3 +57,66 @@ func makeMessage(id: String?, from: String = "Alice Example <alice@client.exampl
     text += "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n\n" + body
     return text
 }
+
+/// The built `dossier` binary, run the way a user runs it.
+enum DossierCLI {
+    /// What one run of the binary left behind.
+    struct Outcome {
+        var status: Int32
+        var reason: Process.TerminationReason
+        var stdout: [UInt8]
+        var stderr: String
+        var text: String { String(decoding: stdout, as: UTF8.self) }
+    }
+
+    /// The debug (else release) build of `dossier`, or a skip when neither is built.
+    static var binary: String {
+        get throws {
+            let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            for configuration in ["debug", "release"] {
+                let candidate = repo.appendingPathComponent(".build/\(configuration)/dossier").path
+                if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            }
+            throw XCTSkip("the dossier binary is not built (swift build)")
+        }
+    }
+
+    /// Runs `dossier arguments...`. Output goes to files rather than pipes, so a large output can
+    /// never fill a pipe and block the child; a run longer than `timeout` is killed and fails the test.
+    static func run(_ arguments: [String], timeout: TimeInterval = 60,
+                    file: StaticString = #filePath, line: UInt = #line) throws -> Outcome {
+        let scratch = try TemporaryDirectory()
+        let outPath = scratch.sub("stdout"), errPath = scratch.sub("stderr")
+        FileManager.default.createFile(atPath: outPath, contents: nil)
+        FileManager.default.createFile(atPath: errPath, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try binary)
+        process.arguments = arguments
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+        try process.run()
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(5_000) }
+        if process.isRunning {
+            process.terminate()
+            XCTFail("dossier \(arguments.map { String($0.prefix(60)) }) did not finish in \(Int(timeout)) s", file: file, line: line)
+        }
+        process.waitUntilExit()
+        return Outcome(status: process.terminationStatus, reason: process.terminationReason,
+                       stdout: Array(FileManager.default.contents(atPath: outPath) ?? Data()),
+                       stderr: String(decoding: FileManager.default.contents(atPath: errPath) ?? Data(), as: UTF8.self))
+    }
+}
+
+/// A small deterministic random generator (SplitMix64), so a failing fuzz round can be replayed.
+struct SplitMix64 {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

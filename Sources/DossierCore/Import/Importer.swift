@@ -171,7 +171,7 @@ public final class Importer {
         }
         // The budget is released only by commits, so the writer must never sit on uncommitted
         // messages while waiting: the reader may be blocked on that very budget, and then the
-        // message the writer waits for never comes (a deadlock with large mail: 64 MiB of
+        // message the writer waits for never comes (a deadlock with large mail: the budget's worth of
         // messages in fewer than a batch, within a second). So a batch also ends at half the
         // budget, and whenever nothing arrives for a second.
         loop: while true {

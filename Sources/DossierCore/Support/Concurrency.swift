@@ -98,20 +98,6 @@ final class ReorderBuffer<Element: Sendable>: @unchecked Sendable {
             }
         }
     }
-
-    /// The next element in sequence, waiting for it; nil when all have been taken.
-    func take() -> Element? {
-        condition.lock()
-        defer { condition.unlock() }
-        while true {
-            if let element = pending.removeValue(forKey: next) {
-                next += 1
-                return element
-            }
-            if let total, next >= total { return nil }
-            condition.wait()
-        }
-    }
 }
 
 /// A budget of bytes in flight between the reader and the writer. The reader acquires a
