@@ -8,4 +8,9 @@
 // power loss could still take away.
 int syncfs(int fd);
 
+// Starts writeback of a file's dirty pages without waiting for it (Linux). Called on each new
+// object right after it is written, so that the disk works while the CPU parses the next
+// messages and the syncfs before the commit finds little left to do.
+int sync_file_range(int fd, long long offset, long long nbytes, unsigned int flags);
+
 #endif
