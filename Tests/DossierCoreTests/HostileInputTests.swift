@@ -162,16 +162,11 @@ final class HostileInputTests: XCTestCase {
     func testMultipartNestedFiveThousandDeep() throws {
         let dir = try TemporaryDirectory()
         var text = "From: a@x\nSubject: deep\nMessage-ID: <deep@x>\nMIME-Version: 1.0\n"
-        for level in 0..<5000 {
-            text += "Content-Type: multipart/mixed; boundary=\"b\(level)\"\n\n--b\(level)\n"
-        }
-        text += "Content-Type: text/plain\n\ninnermost\n"
+        text += deepMultipart(levels: 5000)
         for level in (0..<5000).reversed() { text += "--b\(level)--\n" }
         try dir.write("in/deep-multipart.eml", text)
 
-        var rfc822 = "From: a@x\nSubject: deep message\nMessage-ID: <deep822@x>\n"
-        for _ in 0..<5000 { rfc822 += "Content-Type: message/rfc822\n\nFrom: b@x\nSubject: inner\n" }
-        rfc822 += "\ninnermost\n"
+        let rfc822 = "From: a@x\nSubject: deep message\nMessage-ID: <deep822@x>\n" + deepRFC822(levels: 5000, inner: "From: b@x\nSubject: inner\n")
         try dir.write("in/deep-rfc822.eml", rfc822)
 
         // Unclosed openings only: nothing ever closes.
@@ -567,13 +562,10 @@ final class HostileInputTests: XCTestCase {
     func testShowOnHostileStoredMessages() throws {
         _ = try binary
         let dir = try TemporaryDirectory()
-        var deep = "From: a@x\nSubject: deep\nMessage-ID: <deep@x>\n"
-        for level in 0..<3000 { deep += "Content-Type: multipart/mixed; boundary=\"b\(level)\"\n\n--b\(level)\n" }
-        deep += "Content-Type: text/plain\n\ninnermost\n"
+        let deep = "From: a@x\nSubject: deep\nMessage-ID: <deep@x>\n" + deepMultipart(levels: 3000)
         try dir.write("in/deep.eml", deep)
-        var deep822 = "From: a@x\nSubject: deep822\nMessage-ID: <deep822@x>\n"
-        for _ in 0..<3000 { deep822 += "Content-Type: message/rfc822\n\nSubject: inner\n" }
-        deep822 += "\ninner text\n"
+        let deep822 = "From: a@x\nSubject: deep822\nMessage-ID: <deep822@x>\n"
+            + deepRFC822(levels: 3000, inner: "Subject: inner\n", text: "inner text\n")
         try dir.write("in/deep822.eml", deep822)
         try dir.write("in/names.eml", withAttachments(id: "names@x", [
             ("Content-Type: text/plain; name=\"../../\u{1b}]0;owned\u{7}x.txt\"\nContent-Disposition: attachment; filename*=utf-8''%1B%5B2J..%2Fa", "x"),
@@ -668,4 +660,21 @@ private final class LockedBox<Value>: @unchecked Sendable {
     private var value: Value?
     func set(_ newValue: Value) { lock.lock(); value = newValue; lock.unlock() }
     func get() -> Value? { lock.lock(); defer { lock.unlock() }; return value }
+}
+
+/// The body of a multipart nested `levels` deep (each level opened, none closed), ending in a
+/// text part; the caller adds closing boundaries if it wants them.
+private func deepMultipart(levels: Int) -> String {
+    var text = ""
+    for level in 0..<levels {
+        text += "Content-Type: multipart/mixed; boundary=\"b\(level)\"\n\n--b\(level)\n"
+    }
+    return text + "Content-Type: text/plain\n\ninnermost\n"
+}
+
+/// `levels` message/rfc822 parts, each holding the next, with `inner` headers at every level.
+private func deepRFC822(levels: Int, inner: String, text: String = "innermost\n") -> String {
+    var message = ""
+    for _ in 0..<levels { message += "Content-Type: message/rfc822\n\n" + inner }
+    return message + "\n" + text
 }

@@ -39,9 +39,7 @@ struct MessagePreparer: Sendable {
         var attachments: [StoredAttachment] = []
         if decision == .keep {
             do {
-                if !objects.exists(.message, sha256: sha256) {
-                    try objects.writeIfAbsent(.message, sha256: sha256, bytes: Gzip.compress(bytes, level: compressionLevel))
-                }
+                try objects.writeIfAbsent(.message, sha256: sha256) { try Gzip.compress(bytes, level: compressionLevel) }
                 attachments.reserveCapacity(parsed.attachments.count)
                 for attachment in parsed.attachments {
                     let digest = ContentHash.sha256Hex(attachment.data)

@@ -71,8 +71,16 @@ public struct ObjectStore: Sendable {
     /// `O_TMPFILE`, a named file in tmp/ is renamed into place.
     @discardableResult
     public func writeIfAbsent(_ kind: Kind, sha256: String, bytes: [UInt8]) throws -> Bool {
+        try writeIfAbsent(kind, sha256: sha256) { bytes }
+    }
+
+    /// Like `writeIfAbsent(_:sha256:bytes:)`, but makes the bytes only when the object is
+    /// missing, so a duplicate costs one `access` and no compression.
+    @discardableResult
+    public func writeIfAbsent(_ kind: Kind, sha256: String, making make: () throws -> [UInt8]) throws -> Bool {
         let target = path(kind, sha256: sha256)
         if access(target, F_OK) == 0 { return false }
+        let bytes = try make()
         #if os(Linux)
         let directory = String(target[..<(target.lastIndex(of: "/") ?? target.endIndex)])
         let unnamed = open(directory, Self.tmpfileFlags | O_WRONLY | O_CLOEXEC, 0o644)
