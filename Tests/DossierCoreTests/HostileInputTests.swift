@@ -1,4 +1,4 @@
-import DossierCore
+@testable import DossierCore
 import Foundation
 import GRDB
 import XCTest
@@ -132,11 +132,15 @@ final class HostileInputTests: XCTestCase {
             XCTAssertFalse(name.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7f || (0x202a...0x202e).contains($0.value) }, name)
             XCTAssertLessThanOrEqual(name.utf8.count, 255)
         }
-        // Only digest-named files in the archive.
+        // Only digest-named files (attachments) and our own pack names in the archive.
         let enumerator = FileManager.default.enumerator(atPath: archiveDir(dir) + "/objects")!
         while let relative = enumerator.nextObject() as? String {
             let last = (relative as NSString).lastPathComponent
-            XCTAssertTrue(last.count <= 64 + 7 && last.allSatisfy { $0.isHexDigit || $0 == "." || $0.isLetter }, relative)
+            if relative.hasPrefix("packs/") {
+                XCTAssertTrue(PackStore.isValidName(last), relative)
+            } else {
+                XCTAssertTrue(last.count <= 64 + 7 && last.allSatisfy { $0.isHexDigit || $0 == "." || $0.isLetter }, relative)
+            }
         }
     }
 

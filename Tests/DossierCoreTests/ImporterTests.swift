@@ -36,7 +36,7 @@ final class ImporterTests: XCTestCase {
         let key = String(try ledgerKey(archive, "two@client.example").prefix(8))
         let record = try archive.database.read { try MessageRecord.resolve($0, key: key) }
         // mboxrd: one '>' removed from ">From " lines; the separating blank line is not part of the message.
-        XCTAssertEqual(try archive.objects.readMessage(sha256: record.sha256), Array(m2.replacingOccurrences(of: ">From the", with: "From the").utf8))
+        XCTAssertEqual(try archive.readOriginal(sha256: record.sha256), Array(m2.replacingOccurrences(of: ">From the", with: "From the").utf8))
         let copies = try archive.database.read { try CopyRecord.all($0, message: record.id) }
         XCTAssertEqual(copies.count, 1)
         XCTAssertNotNil(copies[0].offset)
@@ -90,8 +90,8 @@ final class ImporterTests: XCTestCase {
         let hashes = try archive.database.read { try String.fetchAll($0, sql: "SELECT sha256 FROM copy ORDER BY path") }
         XCTAssertEqual(hashes.count, 2)
         XCTAssertNotEqual(hashes[0], hashes[1])
-        XCTAssertEqual(try archive.objects.readMessage(sha256: hashes[0]), Array(a.utf8))
-        XCTAssertEqual(try archive.objects.readMessage(sha256: hashes[1]), Array(b.utf8))
+        XCTAssertEqual(try archive.readOriginal(sha256: hashes[0]), Array(a.utf8))
+        XCTAssertEqual(try archive.readOriginal(sha256: hashes[1]), Array(b.utf8))
     }
 
     func testNonMessagesAreQuarantinedWithReasonAndKept() throws {
@@ -127,13 +127,13 @@ final class ImporterTests: XCTestCase {
         let excluded = try archive.database.read { try MessageRecord.fetchOne($0, sql: "SELECT * FROM message WHERE message_id = 'old@x'") }
         XCTAssertEqual(excluded?.status, "excluded")
         XCTAssertNil(excluded?.subject, "excluded messages keep no content")
-        XCTAssertFalse(archive.objects.exists(.message, sha256: excluded!.sha256))
+        XCTAssertFalse(try archive.hasOriginal(sha256: excluded!.sha256))
 
         // A later import with a wider window gives it its content.
         let wider = try importPaths([dir.sub("in")], into: dir.sub("archive"))
         XCTAssertEqual(wider.stored, 1)
         XCTAssertEqual(wider.duplicate, 2)
-        XCTAssertTrue(archive.objects.exists(.message, sha256: excluded!.sha256))
+        XCTAssertTrue(try archive.hasOriginal(sha256: excluded!.sha256))
     }
 
     func testAttachmentsAreDecodedOnceAndDeduplicated() throws {

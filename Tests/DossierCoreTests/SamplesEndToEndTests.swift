@@ -69,7 +69,7 @@ final class SamplesEndToEndTests: XCTestCase {
             let path: String = copy["path"]
             let sha256: String = copy["sha256"]
             let source = try Array(Data(contentsOf: URL(fileURLWithPath: path)))
-            XCTAssertEqual(try archive.objects.readMessage(sha256: sha256), source, path)
+            XCTAssertEqual(try archive.readOriginal(sha256: sha256), source, path)
         }
     }
 }

@@ -24,12 +24,14 @@ final class TestArchive {
             try db.execute(sql: "INSERT INTO run (command, arguments, started_at, status) VALUES ('import', '[]', '2024-01-01T00:00:00Z', 'running')")
             return db.lastInsertedRowID
         }
-        let preparer = MessagePreparer(objects: archive.objects, classifiers: classifiers,
-                                       compressionLevel: 1, limits: .default)
+        let preparer = MessagePreparer(objects: archive.objects, database: archive.database, pending: PendingBlobs(),
+                                       classifiers: classifiers, compressionLevel: 1, limits: .default)
+        let packs = PackWriter(store: archive.packs)
+        let prepared = messages.map { preparer.prepare(RawMessage(bytes: $0.0, location: $0.1), packs: packs) }
         let writer = ArchiveWriter(runID: runID)
         try archive.database.write { db in
-            for (bytes, location) in messages {
-                _ = try writer.write(preparer.prepare(RawMessage(bytes: bytes, location: location)), db)
+            for item in prepared {
+                _ = try writer.write(item, db)
             }
             for (messageID, date) in dates {
                 try db.execute(sql: "UPDATE message SET date = ? WHERE message_id = ?", arguments: [date, messageID])

@@ -262,7 +262,7 @@ final class ShowTests: XCTestCase {
             let key: String = row["key"], path: String = row["path"], sha256: String = row["sha256"]
             let original = try Array(Data(contentsOf: URL(fileURLWithPath: path)))
             // Every message through the library; a sample through the binary (a process each).
-            XCTAssertEqual(try archive.objects.readMessage(sha256: sha256), original, path)
+            XCTAssertEqual(try archive.readOriginal(sha256: sha256), original, path)
             let root = MIMEParser.parse(original)
             for part in MessagePartSummary.outline(root, bytes: original) {
                 XCTAssertEqual(root.part(part.part)?.decodedBody(in: original).count, part.size, "\(path) part \(part.part)")

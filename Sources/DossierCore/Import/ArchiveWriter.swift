@@ -14,6 +14,12 @@ enum ItemOutcome: Equatable {
 /// happened before, in `MessagePreparer`.
 struct ArchiveWriter {
     let runID: Int64
+    /// Pack ids by file name, so each pack's row is looked up once.
+    private let packIDs = PackIDCache()
+
+    init(runID: Int64) {
+        self.runID = runID
+    }
 
     func write(_ item: PreparedItem, _ db: Database) throws -> ItemOutcome {
         switch item {
@@ -31,6 +37,10 @@ struct ArchiveWriter {
     }
 
     private func write(_ message: PreparedMessage, _ db: Database) throws -> ItemOutcome {
+        if let blob = message.blob {
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO blob (sha256, pack, offset, length) VALUES (?, ?, ?, ?)")
+                .execute(arguments: [message.sha256, try packIDs.id(of: blob.pack, db), blob.offset, blob.length])
+        }
         let existing: Row?
         if let messageID = message.messageID {
             existing = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, status FROM message WHERE message_id = ?"),
@@ -123,6 +133,19 @@ struct ArchiveWriter {
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [id, search.subject, search.from, search.to, search.cc, search.bcc,
                                      search.body, search.attachment])
+    }
+}
+
+/// The writer's memory of `pack` rows (one per pack file, created on first use).
+private final class PackIDCache {
+    private var ids: [String: Int64] = [:]
+
+    func id(of name: String, _ db: Database) throws -> Int64 {
+        if let id = ids[name] { return id }
+        try db.execute(sql: "INSERT OR IGNORE INTO pack (name) VALUES (?)", arguments: [name])
+        let id = try Int64.fetchOne(db, sql: "SELECT id FROM pack WHERE name = ?", arguments: [name])!
+        ids[name] = id
+        return id
     }
 }
 

@@ -72,8 +72,10 @@ public final class Importer {
 
         var classifiers: [any MessageClassifier] = []
         if !options.window.isUnbounded { classifiers.append(options.window) }
-        let preparer = MessagePreparer(objects: archive.objects, classifiers: classifiers,
-                                       compressionLevel: options.compressionLevel, limits: .default)
+        let pendingBlobs = PendingBlobs()
+        let preparer = MessagePreparer(objects: archive.objects, database: archive.database, pending: pendingBlobs,
+                                       classifiers: classifiers, compressionLevel: options.compressionLevel,
+                                       limits: .default)
 
         let budget = ByteBudget(limit: 32 << 20)
         let work = BlockingQueue<(Int, Reading)>(capacity: 256)
@@ -124,11 +126,13 @@ public final class Importer {
         let workerCount = max(1, options.workers)
         let group = DispatchGroup()
         for _ in 0..<workerCount {
+            let packStore = archive.packs
             let thread = Thread {
+                let packs = PackWriter(store: packStore)
                 while let (sequence, reading) = work.pop() {
                     switch reading {
                     case .message(let raw):
-                        results.put(sequence, (preparer.prepare(raw), raw.bytes.count, Int64(raw.bytes.count)))
+                        results.put(sequence, (preparer.prepare(raw, packs: packs), raw.bytes.count, Int64(raw.bytes.count)))
                     case .unreadable(let location, let reason):
                         results.put(sequence, (.quarantine(location: location, reason: reason, sha256: nil, size: 0), 0, 0))
                     }
@@ -143,6 +147,7 @@ public final class Importer {
 
         // Writer: this thread, in sequence order, in batches.
         let writer = ArchiveWriter(runID: runID)
+        let checkpointer = try? WALCheckpointer(pool: archive.database)
         var failure: Error?
         var pending: [(PreparedItem, Int, Int64)] = []
         var pendingBudget = 0
@@ -155,8 +160,10 @@ public final class Importer {
             let now = Date()
             var next = ledger
             // Objects first, rows second: a committed row must never point at an object that is
-            // still only in the page cache.
-            try archive.objects.flush()
+            // still only in the page cache. Every object of this batch is written by now, so the
+            // flush runs on another thread while the rows are inserted, and the commit waits for it.
+            let objects = archive.objects
+            let flush = BackgroundTask { try objects.flush() }
             try archive.database.write { db in
                 for (item, _, bytes) in batch {
                     next.count(try writer.write(item, db))
@@ -164,7 +171,14 @@ public final class Importer {
                 }
                 next.seconds = now.timeIntervalSince(started)
                 try next.save(db)
+                try flush.wait()
             }
+            checkpointer?.committed()
+            // Indexed now: later copies find these originals in the database.
+            pendingBlobs.release(batch.lazy.compactMap { entry -> String? in
+                if case .message(let message) = entry.0, message.blob != nil { return message.sha256 }
+                return nil
+            })
             ledger = next
             for (_, budgetBytes, _) in batch { budget.release(budgetBytes) }
             lastCommit = now
@@ -214,6 +228,7 @@ public final class Importer {
             do { try commit(final: true) } catch { failure = error }
         }
         group.wait()
+        do { try checkpointer?.finish() } catch { failure = failure ?? error }
 
         ledger.finishedAt = Timestamp.now()
         ledger.seconds = Date().timeIntervalSince(started)

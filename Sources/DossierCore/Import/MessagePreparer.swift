@@ -1,19 +1,25 @@
 import Foundation
+import GRDB
 
 /// The CPU-heavy, order-independent part of importing one message, run on every core: hash,
-/// sniff, parse, classify, compress, decode attachments, and write the content-addressed objects.
+/// sniff, parse, classify, compress, decode attachments, and write the content-addressed objects
+/// (the original to the worker's pack, attachments and quarantined bytes as files).
 ///
 /// Writing objects here rather than in the single database writer keeps the writer free for
-/// SQLite. It is safe because objects are immutable and named by digest: writing one that a
-/// concurrent or earlier import wrote is a no-op, and an object whose row never commits (a crash)
-/// is harmless and reused by the next run.
+/// SQLite. It is safe because objects are immutable and named by digest: an original the archive
+/// already indexes, or that another worker of this run is writing, is not written again; an
+/// attachment file that exists is left alone; and bytes whose row never commits (a crash) are
+/// unreferenced and harmless.
 struct MessagePreparer: Sendable {
     let objects: ObjectStore
+    /// The archive's index of originals, read to skip those already stored.
+    let database: DatabasePool
+    let pending: PendingBlobs
     let classifiers: [any MessageClassifier]
     let compressionLevel: Int32
     let limits: ParseLimits
 
-    func prepare(_ raw: RawMessage) -> PreparedItem {
+    func prepare(_ raw: RawMessage, packs: PackWriter) -> PreparedItem {
         let bytes = raw.bytes
         let sha256 = ContentHash.sha256Hex(bytes)
         if let reason = MessageParser.rejectionReason(bytes) {
@@ -37,9 +43,16 @@ struct MessagePreparer: Sendable {
         }
 
         var attachments: [StoredAttachment] = []
+        var blob: PackLocation?
         if decision == .keep {
             do {
-                try objects.writeIfAbsent(.message, sha256: sha256) { try Gzip.compress(bytes, level: compressionLevel) }
+                if pending.claim(sha256) {
+                    if try database.unsafeRead({ try PackStore.contains(sha256, $0) }) {
+                        pending.release([sha256])
+                    } else {
+                        blob = try packs.append(Gzip.compress(bytes, level: compressionLevel, name: sha256))
+                    }
+                }
                 attachments.reserveCapacity(parsed.attachments.count)
                 for attachment in parsed.attachments {
                     let digest = ContentHash.sha256Hex(attachment.data)
@@ -56,7 +69,9 @@ struct MessagePreparer: Sendable {
             }
         }
 
-        return .message(Self.describe(parsed, raw: raw, sha256: sha256, attachments: attachments, decision: decision))
+        var message = Self.describe(parsed, raw: raw, sha256: sha256, attachments: attachments, decision: decision)
+        message.blob = blob
+        return .message(message)
     }
 
     /// The archive key: stable for a message whatever copy or import order, short enough to type.
@@ -104,6 +119,7 @@ struct MessagePreparer: Sendable {
         return PreparedMessage(
             location: raw.location,
             sha256: sha256,
+            blob: nil,
             size: raw.bytes.count,
             key: key(messageID: messageID, sha256: sha256),
             messageID: messageID,

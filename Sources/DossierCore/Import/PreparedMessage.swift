@@ -25,6 +25,9 @@ struct StoredAttachment: Sendable {
 struct PreparedMessage: Sendable {
     var location: MessageLocation
     var sha256: String
+    /// Where this run appended the original; nil when the archive already had it (or it was not
+    /// stored, e.g. excluded). The writer indexes it.
+    var blob: PackLocation?
     var size: Int
     var key: String
     var messageID: String?

@@ -6,6 +6,7 @@ public final class Archive: Sendable {
     public let path: String
     public let database: DatabasePool
     public let objects: ObjectStore
+    public let packs: PackStore
 
     public static let databaseName = "dossier.sqlite"
 
@@ -13,6 +14,21 @@ public final class Archive: Sendable {
         self.path = path
         self.database = database
         self.objects = ObjectStore(root: path)
+        self.packs = PackStore(root: path)
+    }
+
+    /// The original bytes of a stored message (or copy) by their SHA-256: from its pack, or, in
+    /// an archive written before packs existed, from its own file.
+    public func readOriginal(sha256: String) throws -> [UInt8] {
+        if let location = try database.read({ try PackStore.location(of: sha256, $0) }) {
+            return try Gzip.decompress(packs.readMember(at: location))
+        }
+        return try objects.readMessage(sha256: sha256)
+    }
+
+    /// Whether the archive holds the original bytes with this SHA-256.
+    public func hasOriginal(sha256: String) throws -> Bool {
+        try database.read { try PackStore.contains(sha256, $0) } || objects.exists(.message, sha256: sha256)
     }
 
     /// Opens the archive at `path`, creating it when `create` is true and it does not exist yet.

@@ -140,7 +140,7 @@ extension MessageRecord {
     ///   object is missing or unreadable.
     public func original(in archive: Archive) throws -> [UInt8] {
         guard status == "stored" else { throw MessageContentError.notStored(key: key, status: status, reason: reason) }
-        return try archive.objects.readMessage(sha256: sha256)
+        return try archive.readOriginal(sha256: sha256)
     }
 }
 

@@ -7,8 +7,9 @@ import Darwin
 
 /// Content-addressed files in the archive directory:
 ///
-///     objects/messages/ab/<sha256>.eml.gz   original message bytes, gzip, sha256 of the original
+///     objects/packs/<name>.pack             original messages (see `PackStore`)
 ///     objects/attachments/ab/<sha256>       decoded attachment bytes, sha256 of those bytes
+///     objects/messages/ab/<sha256>.eml.gz   originals of archives written before packs (read only)
 ///     quarantine/<sha256>.gz                bytes that were not a message, kept for inspection
 ///     tmp/                                  staging for atomic writes where O_TMPFILE is missing
 ///
@@ -31,13 +32,11 @@ public struct ObjectStore: Sendable {
     /// Creates the directory skeleton (all 256 fan-out directories up front, so writers never race
     /// to create them).
     public func prepare() throws {
-        for dir in ["objects", "objects/messages", "objects/attachments", "quarantine", "tmp"] {
+        for dir in ["objects", PackStore.directory, "objects/attachments", "quarantine", "tmp"] {
             try Self.makeDirectory(root + "/" + dir)
         }
         for byte in 0..<256 {
-            let fan = Self.hexByte(byte)
-            try Self.makeDirectory("\(root)/objects/messages/\(fan)")
-            try Self.makeDirectory("\(root)/objects/attachments/\(fan)")
+            try Self.makeDirectory("\(root)/objects/attachments/\(Self.hexByte(byte))")
         }
     }
 

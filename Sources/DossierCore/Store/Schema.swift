@@ -14,6 +14,7 @@ import GRDB
 /// - `reference`: In-Reply-To / References ids, for threading.
 /// - `attachment`: decoded attachments, content-addressed by SHA-256 (files under objects/).
 /// - `quarantine`: inputs that are not messages, with the reason and where the bytes were kept.
+/// - `pack`, `blob` (v2): where each original's gzip member lives (`PackStore`).
 /// - `message_fts`: contentless FTS5 index (subject, addresses and names by role, body text,
 ///   attachment names). Contentless keeps the index small and inserts fast; a row is deleted by
 ///   re-deriving its values from the stored original, which is deterministic.
@@ -122,6 +123,21 @@ public enum Schema {
                     content = '',
                     tokenize = 'unicode61 remove_diacritics 2'
                 );
+                """)
+        }
+        migrator.registerMigration("v2: message packs") { db in
+            // Originals move from one file each to pack files (see PackStore).
+            try db.execute(sql: """
+                CREATE TABLE pack (
+                    id INTEGER PRIMARY KEY,
+                    name TEXT NOT NULL UNIQUE         -- file name under objects/packs/
+                );
+                CREATE TABLE blob (
+                    sha256 TEXT PRIMARY KEY,          -- of the original bytes
+                    pack INTEGER NOT NULL REFERENCES pack(id),
+                    offset INTEGER NOT NULL,          -- of the gzip member in the pack
+                    length INTEGER NOT NULL           -- of the gzip member
+                ) WITHOUT ROWID;
                 """)
         }
         return migrator

@@ -147,3 +147,23 @@ public final class CancellationFlag: @unchecked Sendable {
         return cancelled
     }
 }
+
+/// A throwing closure run once on a global dispatch queue; `wait()` blocks until it has finished
+/// and rethrows its error.
+final class BackgroundTask: @unchecked Sendable {
+    private let finished = DispatchSemaphore(value: 0)
+    private var error: Error?
+
+    init(_ body: @escaping @Sendable () throws -> Void) {
+        DispatchQueue.global().async { [self] in
+            do { try body() } catch { self.error = error }
+            finished.signal()
+        }
+    }
+
+    func wait() throws {
+        finished.wait()
+        finished.signal()
+        if let error { throw error }
+    }
+}

@@ -9,8 +9,8 @@ import Darwin
 /// One-shot gzip compression and decompression of whole blobs (stored originals, quarantined
 /// bytes). Streaming decompression of large inputs lives in Readers.
 ///
-/// Originals are stored as gzip (not raw deflate) so that a compliance officer can check any
-/// object with standard tools: `zcat objects/messages/ab/<sha256>.eml.gz | sha256sum`.
+/// Originals are stored as gzip members (not raw deflate) so that standard tools read them: a
+/// pack is a concatenation of members, and one member cut out of it is an ordinary .gz file.
 public enum Gzip {
     public enum Failure: Error, CustomStringConvertible {
         case zlib(String)
@@ -25,6 +25,23 @@ public enum Gzip {
     /// for twice the time or more). The output is ordinary gzip, readable by zcat and zlib.
     public static func compress(_ bytes: [UInt8], level: Int32 = 1) throws -> [UInt8] {
         try GzipCompressor.current(level: level).compress(bytes)
+    }
+
+    /// Like `compress`, with `name` (ASCII, no NUL) in the gzip header's FNAME field: a pack of
+    /// such members says what each member is, and `zcat` still reads it.
+    public static func compress(_ bytes: [UInt8], level: Int32 = 1, name: String) throws -> [UInt8] {
+        let plain = try compress(bytes, level: level)
+        // libdeflate writes the fixed 10-byte header with no flags; set FNAME and insert the name.
+        guard plain.count >= 18, plain[3] == 0 else { return plain }
+        var member: [UInt8] = []
+        member.reserveCapacity(plain.count + name.utf8.count + 1)
+        member.append(contentsOf: plain[0..<3])
+        member.append(0x08)
+        member.append(contentsOf: plain[4..<10])
+        member.append(contentsOf: name.utf8.filter { $0 != 0 })
+        member.append(0)
+        member.append(contentsOf: plain[10...])
+        return member
     }
 
     /// Decompresses every gzip member in `bytes` (concatenated members are joined).

@@ -1,0 +1,79 @@
+import XCTest
+@testable import DossierCore
+
+final class PackStoreTests: XCTestCase {
+    func testMembersRoundTripAndAPackIsPlainConcatenatedGzip() throws {
+        let dir = try TemporaryDirectory()
+        let archive = try Archive.open(at: dir.sub("archive"), create: true)
+        let writer = PackWriter(store: archive.packs)
+        let originals = (0..<20).map { index in Array("Subject: \(index)\n\n".utf8) + Array(repeating: UInt8(65 + index), count: 100 * index) }
+        var locations: [PackLocation] = []
+        for original in originals {
+            locations.append(try writer.append(Gzip.compress(original, name: ContentHash.sha256Hex(original))))
+        }
+        for (original, location) in zip(originals, locations) {
+            let member = try archive.packs.readMember(at: location)
+            XCTAssertEqual(try Gzip.decompress(member), original)
+            // The gzip header names the member by the digest of its original (FNAME).
+            XCTAssertEqual(member[3] & 0x08, 0x08)
+            let name = member[10..<(10 + 64)]
+            XCTAssertEqual(String(decoding: name, as: UTF8.self), ContentHash.sha256Hex(original))
+        }
+        XCTAssertEqual(Set(locations.map(\.pack)).count, 1)
+        let packPath = archive.packs.directoryPath + "/" + locations[0].pack
+        let whole = try Array(Data(contentsOf: URL(fileURLWithPath: packPath)))
+        XCTAssertEqual(try Gzip.decompress(whole), originals.flatMap { $0 }, "zcat of a pack gives every original in order")
+    }
+
+    func testWriterStartsANewPackPastItsLimit() throws {
+        let dir = try TemporaryDirectory()
+        let archive = try Archive.open(at: dir.sub("archive"), create: true)
+        let writer = PackWriter(store: archive.packs, limit: 1000)
+        var packs: Set<String> = []
+        for index in 0..<10 {
+            let bytes = try Gzip.compress((0..<600).map { UInt8(truncatingIfNeeded: $0 * 7919 + index * 104729) }, level: 0)
+            let location = try writer.append(bytes)
+            XCTAssertEqual(location.offset, 0, "each member over half the limit opens a pack")
+            packs.insert(location.pack)
+        }
+        XCTAssertEqual(packs.count, 10)
+    }
+
+    func testDamagedLocationsNeverBecomePaths() throws {
+        let dir = try TemporaryDirectory()
+        let archive = try Archive.open(at: dir.sub("archive"), create: true)
+        for name in ["../../etc/passwd", "../dossier.sqlite", ".pack", "a/b.pack", "x.pack\0"] {
+            XCTAssertThrowsError(try archive.packs.readMember(at: PackLocation(pack: name, offset: 0, length: 10)), name)
+        }
+        XCTAssertThrowsError(try archive.packs.readMember(at: PackLocation(pack: "1-2-3.pack", offset: 0, length: 10)))
+    }
+
+    func testReimportAndInRunCopiesAppendNothingTwice() throws {
+        let dir = try TemporaryDirectory()
+        let message = "Message-ID: <same@x.example>\nSubject: s\n\nbody\n"
+        let other = "Subject: no id\n\nsame bytes twice\n"
+        for index in 0..<3 {
+            try dir.write("in/a\(index).eml", Array(message.utf8))
+            try dir.write("in/b\(index).eml", Array(other.utf8))
+        }
+        let archive = try Archive.open(at: dir.sub("archive"), create: true)
+        let first = try Importer(archive: archive, options: ImportOptions(paths: [dir.sub("in")])).run()
+        XCTAssertEqual(first.stored, 2)
+        XCTAssertEqual(first.duplicate, 4)
+        let packBytes = try packSize(archive)
+        let second = try Importer(archive: archive, options: ImportOptions(paths: [dir.sub("in")])).run()
+        XCTAssertEqual(second.duplicate, 6)
+        XCTAssertEqual(try packSize(archive), packBytes, "a second import of the same mail writes no pack bytes")
+        let blobs = try archive.database.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM blob") }
+        XCTAssertEqual(blobs, 2)
+        let members = try archive.database.read { try Int.fetchOne($0, sql: "SELECT sum(length) FROM blob") }
+        XCTAssertEqual(members, packBytes, "every byte in the packs is an indexed original")
+    }
+
+    private func packSize(_ archive: Archive) throws -> Int {
+        let names = try FileManager.default.contentsOfDirectory(atPath: archive.packs.directoryPath)
+        return try names.reduce(0) { total, name in
+            total + (try FileManager.default.attributesOfItem(atPath: archive.packs.directoryPath + "/" + name)[.size] as! Int)
+        }
+    }
+}
