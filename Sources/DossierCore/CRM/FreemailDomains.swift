@@ -45,12 +45,23 @@ public struct FreemailDomains: Sendable, Equatable {
     public func contains(_ domain: Substring) -> Bool {
         for suffix in CRMAddress.suffixes(of: domain) {
             if domains.contains(String(suffix)) { return true }
-            // brand.tld or brand.co.tld
-            if let dot = suffix.firstIndex(of: "."), Self.builtInBrands.contains(String(suffix[..<dot])) {
-                let rest = suffix[suffix.index(after: dot)...]
-                if !rest.isEmpty && rest.split(separator: ".").count <= 2 { return true }
+            if let dot = suffix.firstIndex(of: "."), Self.builtInBrands.contains(String(suffix[..<dot])),
+               Self.isCountryOrGenericSuffix(suffix[suffix.index(after: dot)...]) {
+                return true
             }
         }
         return false
+    }
+
+    /// `de`, `com`, `co.uk`, `com.br`: what follows a provider's brand label. Kept this narrow so
+    /// that a client's `yahoo.acme.example` is not taken for free-mail.
+    static func isCountryOrGenericSuffix(_ rest: Substring) -> Bool {
+        let labels = rest.split(separator: ".", omittingEmptySubsequences: false)
+        let isTopLevel = { (label: Substring) in (2...3).contains(label.count) && label.allSatisfy(\.isLetter) }
+        switch labels.count {
+        case 1: return isTopLevel(labels[0])
+        case 2: return ["co", "com", "ne", "or", "net", "org"].contains(labels[0]) && labels[1].count == 2 && isTopLevel(labels[1])
+        default: return false
+        }
     }
 }
