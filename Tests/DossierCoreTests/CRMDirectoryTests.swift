@@ -207,6 +207,15 @@ final class CRMDirectoryTests: XCTestCase {
         XCTAssertEqual(found, ["accounts.csv:1:0: missing required column 'name'"])
     }
 
+    func testOneMistakeIsReportedOnceNotAtEveryReference() throws {
+        let found = try errors([
+            "accounts.csv": "id,name,parent_id\nA1,Acme,A2\nA2,,\n",
+            "contacts.csv": "id,account_id,emails\nC1,A2,x@acme.example\n",
+            "cases.csv": "id,account_id\nK1,A2\n",
+        ])
+        XCTAssertEqual(found, ["accounts.csv:3:2: empty value in required column 'name'"])
+    }
+
     func testHeaderProblems() throws {
         let found = try errors([
             "accounts.csv": "id,name,ID\nA1,Acme,x\nA2,Globex,y,extra\n",

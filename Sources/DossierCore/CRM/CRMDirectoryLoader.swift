@@ -83,10 +83,10 @@ private struct Loading {
 
         let accountsTable = table("accounts.csv", required: ["id", "name"], mustExist: true)
         let accounts = accountsTable.map { readAccounts($0, rules: rules) }
-        let accountLines = Dictionary(accounts?.map { ($0.account.id, $0.line) } ?? [], uniquingKeysWith: { first, _ in first })
-        // With accounts.csv unreadable every account reference would be reported as unknown:
-        // noise that hides the real error, so references are only checked against a readable file.
-        let knownAccount: (String) -> Bool = { accounts == nil || accountLines[$0] != nil }
+        // References are checked against every id in accounts.csv, even of rows with errors of
+        // their own, and not at all when the file is unreadable: otherwise one mistake would be
+        // reported again at every reference to it, hiding the real error.
+        let knownAccount: (String) -> Bool = { accounts == nil || accounts!.ids[$0] != nil }
 
         let contacts = table("contacts.csv", required: ["id", "account_id", "emails"]).map { readContacts($0, knownAccount: knownAccount) }
         let leads = table("leads.csv", required: ["id"]).map { readLeads($0) }
@@ -94,7 +94,7 @@ private struct Loading {
         let staff = table("staff.csv", required: ["id", "email"]).map { readStaff($0, groups: rulesUsable ? rules.groups : nil) }
 
         guard let accounts, let contacts, let leads, let cases, let staff, rulesUsable else { return nil }
-        return CRMDirectory(accounts: accounts.map(\.account), contacts: contacts, leads: leads, cases: cases,
+        return CRMDirectory(accounts: accounts.accounts, contacts: contacts, leads: leads, cases: cases,
                             staff: staff, rules: rules)
     }
 
@@ -216,8 +216,9 @@ private struct Loading {
 
     // MARK: Records
 
-    mutating func readAccounts(_ table: CRMTable, rules: CRMRules) -> [(account: Account, line: Int)] {
-        var result: [(account: Account, line: Int)] = []
+    /// The accounts, and every id in the file (with its first line), readable row or not.
+    mutating func readAccounts(_ table: CRMTable, rules: CRMRules) -> (accounts: [Account], ids: [String: Int]) {
+        var result: [Account] = []
         var parentCells: [CSVField?] = []
         var seen: [String: Int] = [:]
         var domainOwners: [String: (id: String, line: Int)] = [:]
@@ -251,19 +252,19 @@ private struct Loading {
             let parentID = optional(table, "parent_id", row)
             let isNew = id.map { unique($0.0, $0.1, in: &seen, file: table.file) } ?? false
             guard let id, let name, isNew else { continue }
-            result.append((Account(id: id.0, name: name.0, domains: domains, mainEmail: mainEmail, parentID: parentID), row.line))
+            result.append(Account(id: id.0, name: name.0, domains: domains, mainEmail: mainEmail, parentID: parentID))
             parentCells.append(table.cell("parent_id", in: row))
         }
-        checkParents(result.map(\.account), cells: parentCells, file: table.file)
-        return result
+        checkParents(result, cells: parentCells, allIDs: seen, file: table.file)
+        return (result, seen)
     }
 
     /// Unknown parents and parent cycles (a cycle is reported once, at the parent_id of its
     /// first account in the file, naming every id on it).
-    mutating func checkParents(_ accounts: [Account], cells: [CSVField?], file: String) {
+    mutating func checkParents(_ accounts: [Account], cells: [CSVField?], allIDs: [String: Int], file: String) {
         let index = Dictionary(accounts.enumerated().map { ($0.element.id, $0.offset) }, uniquingKeysWith: { first, _ in first })
         for (position, account) in accounts.enumerated() {
-            if let parent = account.parentID, index[parent] == nil {
+            if let parent = account.parentID, allIDs[parent] == nil {
                 error(file, cells[position], "unknown parent account '\(parent)'")
             }
         }
