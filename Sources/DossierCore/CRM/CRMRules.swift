@@ -27,6 +27,16 @@ public struct CRMRules: Sendable, Equatable, Codable {
 
     public init() {}
 
+    /// rules.yaml's own names, so JSON output reads like the file.
+    enum CodingKeys: String, CodingKey {
+        case blacklist, groups, noise, mode, window, source
+        case internalDomains = "internal_domains"
+        case freemailDomains = "freemail_domains"
+        case subjectTags = "subject_tags"
+        case trackingCodes = "tracking_codes"
+        case plusAddressing = "plus_addressing"
+    }
+
     public struct Blacklist: Sendable, Equatable, Codable {
         /// Lowercased; subdomains are blacklisted too.
         public var domains: [String] = []
@@ -81,6 +91,12 @@ public struct CRMWindow: Sendable, Equatable, Codable {
         self.before = before
         self.sinceText = sinceText
         self.untilText = untilText
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case since, before
+        case sinceText = "since_text"
+        case untilText = "until_text"
     }
 
     /// The window as the classify stage applies it.

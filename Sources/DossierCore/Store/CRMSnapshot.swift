@@ -19,9 +19,7 @@ enum CRMSnapshot {
     /// `crm_snapshot.format` of this encoding.
     static let format = "dcrm-1"
 
-    struct Corrupt: Error, CustomStringConvertible {
-        var description: String { "the stored CRM directory is unreadable (corrupt or from a newer Dossier)" }
-    }
+    typealias Corrupt = CRMSnapshotError
 
     static func encode(_ directory: CRMDirectory) throws -> [UInt8] {
         var out = Writer()
@@ -180,4 +178,9 @@ enum CRMSnapshot {
             }
         }
     }
+}
+
+/// The stored CRM directory cannot be read: the archive is corrupt or was written by a newer Dossier.
+public struct CRMSnapshotError: Error, Sendable, CustomStringConvertible {
+    public var description: String { "the stored CRM directory is unreadable (corrupt, or written by a newer Dossier)" }
 }
