@@ -73,6 +73,21 @@ final class CRMDirectoryTests: XCTestCase {
         } catch let error as CSVError {
             XCTAssertEqual([error.line, error.column], [2, 2])
         } catch { XCTFail("\(error)") }
+        XCTAssertEqual(try CSVReader.records(Array("id,name\n1,\u{FFFD}\n".utf8))[1].fields[1].value, "\u{FFFD}",
+                       "a replacement character that is really there is valid UTF-8")
+    }
+
+    func testALargeDirectoryLoadsInSeconds() throws {
+        var contacts = "id,account_id,name,emails,excluded\n"
+        for i in 0..<100_000 { contacts += "C\(i),A\(i % 5000),\"Person, Number \(i)\",person.\(i)@client\(i % 5000).example,no\n" }
+        var accounts = "id,name,domains\n"
+        for i in 0..<5000 { accounts += "A\(i),Client \(i),client\(i).example\n" }
+        let start = Date()
+        let (directory, _) = try load(["accounts.csv": accounts, "contacts.csv": contacts])
+        let elapsed = Date().timeIntervalSince(start)
+        XCTAssertEqual(directory.contacts.count, 100_000)
+        // About 2 s in a debug build; the bound is for a busy machine.
+        XCTAssertLessThan(elapsed, 15, "loading 100k contacts took \(elapsed) s")
     }
 
     // MARK: Records

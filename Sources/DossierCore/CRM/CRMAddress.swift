@@ -5,13 +5,13 @@ import Foundation
 public enum CRMAddress {
     /// `address` trimmed and lowercased.
     public static func normalized(_ address: String) -> String {
-        address.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        CRMValues.trimmed(address).lowercased()
     }
 
     /// A domain as people write it in a spreadsheet (`@Acme.example`, `*.acme.example`,
     /// `acme.example.`) reduced to `acme.example`.
     public static func normalizedDomain(_ domain: String) -> String {
-        var text = Substring(domain.trimmingCharacters(in: .whitespacesAndNewlines).lowercased())
+        var text = Substring(CRMValues.trimmed(domain).lowercased())
         if text.hasPrefix("*.") { text = text.dropFirst(2) }
         if text.hasPrefix("@") { text = text.dropFirst() }
         while text.hasSuffix(".") { text = text.dropLast() }
@@ -27,20 +27,35 @@ public enum CRMAddress {
 
     /// A plain `local@domain` with no spaces, brackets or commas: what a directory cell must hold.
     /// Deliberately loose beyond that (the CRM, not Dossier, owns address syntax).
+    /// (Checked on UTF-8 bytes: it runs for every address of a large directory.)
     public static func isPlausibleAddress(_ address: String) -> Bool {
-        let parts = address.split(separator: "@", omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty else { return false }
-        return isPlausibleDomain(String(parts[1])) && !address.contains(where: isForbidden)
+        let utf8 = address.utf8
+        guard let at = utf8.firstIndex(of: UInt8(ascii: "@")), at != utf8.startIndex else { return false }
+        return utf8[..<at].allSatisfy { !isForbidden($0) } && isPlausibleDomain(utf8[utf8.index(after: at)...])
     }
 
     /// A non-empty dotted or single-label name without spaces, `@` or brackets.
-    public static func isPlausibleDomain(_ domain: String) -> Bool {
-        !domain.isEmpty && !domain.contains("@") && !domain.hasPrefix(".") && !domain.contains("..")
-            && !domain.contains(where: isForbidden)
+    public static func isPlausibleDomain(_ domain: String) -> Bool { isPlausibleDomain(Substring(domain).utf8) }
+
+    private static func isPlausibleDomain(_ domain: Substring.UTF8View) -> Bool {
+        guard let first = domain.first, first != UInt8(ascii: ".") else { return false }
+        var previous: UInt8 = 0
+        for byte in domain {
+            if isForbidden(byte) || byte == UInt8(ascii: "@") || (byte == UInt8(ascii: ".") && previous == byte) { return false }
+            previous = byte
+        }
+        return true
     }
 
-    private static func isForbidden(_ character: Character) -> Bool {
-        character.isWhitespace || "<>,;\"()[]".contains(character)
+    /// Spaces, controls and the characters that mark a display name or a list, not an address.
+    private static func isForbidden(_ byte: UInt8) -> Bool {
+        switch byte {
+        case 0...0x20, 0x7F, UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: "\""),
+             UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "["), UInt8(ascii: "]"):
+            return true
+        default:
+            return false
+        }
     }
 
     /// `domain` and each parent domain, most specific first:

@@ -149,7 +149,7 @@ private struct Loading {
     /// A required cell, trimmed; an error when it is empty.
     mutating func required(_ table: CRMTable, _ column: String, _ row: CSVRecord) -> (String, CSVField)? {
         guard let field = table.cell(column, in: row) else { return nil }
-        let value = field.value.trimmingCharacters(in: .whitespacesAndNewlines)
+        let value = CRMValues.trimmed(field.value)
         if value.isEmpty {
             error(table.file, field, "empty value in required column '\(column)'")
             return nil
@@ -159,7 +159,7 @@ private struct Loading {
 
     /// An optional cell, trimmed; nil when absent or empty.
     func optional(_ table: CRMTable, _ column: String, _ row: CSVRecord) -> String? {
-        guard let value = table.cell(column, in: row)?.value.trimmingCharacters(in: .whitespacesAndNewlines),
+        guard let value = table.cell(column, in: row).map({ CRMValues.trimmed($0.value) }),
               !value.isEmpty else { return nil }
         return value
     }

@@ -31,7 +31,7 @@ struct CRMTable {
         }
         var columns: [String: Int] = [:]
         for field in header.fields {
-            let name = field.value.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+            let name = CRMValues.trimmed(field.value).lowercased()
             if name.isEmpty { continue }
             if let first = columns[name] {
                 report(CRMDiagnostic(file: file, line: field.line, column: field.column,
@@ -50,7 +50,7 @@ struct CRMTable {
         // or a broken quote upstream, which would shift every later value. Empty trailing cells
         // (spreadsheets write them) are harmless.
         for row in rows {
-            for field in row.fields.dropFirst(header.fields.count) where !field.value.trimmingCharacters(in: .whitespaces).isEmpty {
+            for field in row.fields.dropFirst(header.fields.count) where !CRMValues.trimmed(field.value).isEmpty {
                 report(CRMDiagnostic(file: file, line: field.line, column: field.column,
                                      message: "a value beyond the header's \(header.fields.count) columns (a stray comma, or a value that needs quotes?)"))
                 break

@@ -40,17 +40,19 @@ public enum CSVReader {
     /// Reads all records of `bytes`; the first is the header when the caller has one.
     /// - Throws: `CSVError` at the first malformed field.
     public static func records(_ bytes: [UInt8]) throws -> [CSVRecord] {
-        var parser = Parser(bytes: bytes)
-        return try parser.run()
+        try bytes.withUnsafeBufferPointer { buffer in
+            var parser = Parser(bytes: buffer)
+            return try parser.run()
+        }
     }
 
     private struct Parser {
-        let bytes: [UInt8]
+        let bytes: UnsafeBufferPointer<UInt8>
         var index = 0
         var line = 1
         var records: [CSVRecord] = []
 
-        init(bytes: [UInt8]) {
+        init(bytes: UnsafeBufferPointer<UInt8>) {
             self.bytes = bytes
             if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { index = 3 }
         }
@@ -75,8 +77,8 @@ public enum CSVReader {
                 let fieldLine = line
                 let quoted = index < bytes.count && bytes[index] == UInt8(ascii: "\"")
                 if column == 1 { quotedFirst = quoted }
-                let raw = quoted ? try quotedField(column: column) : try plainField(column: column)
-                guard let value = String(bytes: raw, encoding: .utf8) else {
+                let decoded = quoted ? Self.utf8(try quotedField(column: column)) : Self.utf8(try plainField(column: column))
+                guard let value = decoded else {
                     throw CSVError(line: fieldLine, column: column, message: "not valid UTF-8 (save the file as UTF-8)")
                 }
                 fields.append(CSVField(value: value, line: fieldLine, column: column))
@@ -95,6 +97,16 @@ public enum CSVReader {
             }
         }
 
+        /// The text of valid UTF-8, else nil (an error: silently replacing bytes would alter names
+        /// and addresses).
+        static func utf8<C: Collection>(_ bytes: C) -> String? where C.Element == UInt8 {
+            let text = String(decoding: bytes, as: UTF8.self)
+            // Decoding replaces invalid bytes with U+FFFD: a text without one was valid as it
+            // stood. Only a cell that really holds U+FFFD needs the slower strict check.
+            if !text.unicodeScalars.contains("\u{FFFD}") { return text }
+            return String(bytes: Array(bytes), encoding: .utf8)
+        }
+
         mutating func consumeLineBreak() {
             if bytes[index] == UInt8(ascii: "\r") && index + 1 < bytes.count && bytes[index + 1] == UInt8(ascii: "\n") {
                 index += 2
@@ -104,7 +116,7 @@ public enum CSVReader {
             line += 1
         }
 
-        mutating func plainField(column: Int) throws -> ArraySlice<UInt8> {
+        mutating func plainField(column: Int) throws -> Slice<UnsafeBufferPointer<UInt8>> {
             let start = index
             while index < bytes.count {
                 switch bytes[index] {
@@ -121,7 +133,7 @@ public enum CSVReader {
         }
 
         /// A field in quotes; `index` is at the opening quote. Leaves `index` after the closing one.
-        mutating func quotedField(column: Int) throws -> ArraySlice<UInt8> {
+        mutating func quotedField(column: Int) throws -> [UInt8] {
             let openLine = line
             index += 1
             var value: [UInt8] = []
@@ -134,7 +146,7 @@ public enum CSVReader {
                         continue
                     }
                     index += 1
-                    return value[...]
+                    return value
                 }
                 // Count physical lines inside the field, so later positions stay right.
                 if byte == UInt8(ascii: "\n") || (byte == UInt8(ascii: "\r") && !(index + 1 < bytes.count && bytes[index + 1] == UInt8(ascii: "\n"))) {
