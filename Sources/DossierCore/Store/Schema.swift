@@ -14,10 +14,16 @@ import GRDB
 /// - `reference`: In-Reply-To / References ids, for threading.
 /// - `attachment`: decoded attachments, content-addressed by SHA-256 (files under objects/).
 /// - `quarantine`: inputs that are not messages, with the reason and where the bytes were kept.
-/// - `pack`, `blob` (v2): where each original's gzip member lives (`PackStore`).
+/// - `pack`, `blob` (v3): where each original's gzip member lives (`PackStore`).
 /// - `message_fts`: contentless FTS5 index (subject, addresses and names by role, body text,
 ///   attachment names). Contentless keeps the index small and inserts fast; a row is deleted by
 ///   re-deriving its values from the stored original, which is deterministic.
+/// - `crm_load` (v2): every `dossier crm load`, successful or not, with its counts, warnings and
+///   errors (JSON arrays of `CRMDiagnostic`) and the rules.yaml text; at most one row is `active`,
+///   the directory in force. A failed load is recorded but never becomes active.
+/// - `crm_snapshot` (v2): the whole `CRMDirectory` of a successful load as one compact document
+///   (`CRMSnapshot`, format named in `format`). The directory is only ever used whole (to build a
+///   `CRMIndex`), and one blob decodes far quicker than 100k contacts rebuilt from rows or JSON.
 public enum Schema {
     public static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -125,7 +131,32 @@ public enum Schema {
                 );
                 """)
         }
-        migrator.registerMigration("v2: message packs") { db in
+        migrator.registerMigration("v2: crm directory") { db in
+            try db.execute(sql: """
+                CREATE TABLE crm_load (
+                    id INTEGER PRIMARY KEY,
+                    loaded_at TEXT NOT NULL,          -- RFC 3339 UTC
+                    source_dir TEXT NOT NULL,         -- absolute path of the folder read
+                    status TEXT NOT NULL,             -- ok | failed
+                    accounts INTEGER NOT NULL DEFAULT 0,
+                    contacts INTEGER NOT NULL DEFAULT 0,
+                    leads INTEGER NOT NULL DEFAULT 0,
+                    cases INTEGER NOT NULL DEFAULT 0,
+                    staff INTEGER NOT NULL DEFAULT 0,
+                    warnings TEXT NOT NULL DEFAULT '[]', -- JSON array of {file, line, column, message}
+                    errors TEXT NOT NULL DEFAULT '[]',   -- the same, for a failed load
+                    rules_yaml TEXT,                  -- rules.yaml as read; NULL when absent
+                    active INTEGER NOT NULL DEFAULT 0 -- 1 for the directory in force
+                );
+                CREATE UNIQUE INDEX crm_load_active ON crm_load(active) WHERE active = 1;
+                CREATE TABLE crm_snapshot (
+                    load INTEGER PRIMARY KEY REFERENCES crm_load(id) ON DELETE CASCADE,
+                    format TEXT NOT NULL,             -- dcrm-1: see CRMSnapshot
+                    directory BLOB NOT NULL
+                );
+                """)
+        }
+        migrator.registerMigration("v3: message packs") { db in
             // Originals move from one file each to pack files (see PackStore).
             try db.execute(sql: """
                 CREATE TABLE pack (
