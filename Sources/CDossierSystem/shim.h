@@ -13,4 +13,8 @@ int syncfs(int fd);
 // messages and the syncfs before the commit finds little left to do.
 int sync_file_range(int fd, long long offset, long long nbytes, unsigned int flags);
 
+// Finds a byte string in a buffer (glibc, two-way algorithm): the filer's cheap check for a
+// pattern's fixed text before it runs a regular expression over a whole body.
+void *memmem(const void *haystack, unsigned long haystacklen, const void *needle, unsigned long needlelen);
+
 #endif

@@ -14,11 +14,13 @@ enum ItemOutcome: Equatable {
 /// happened before, in `MessagePreparer`.
 struct ArchiveWriter {
     let runID: Int64
+    let filingStore: FilingStore
     /// Pack ids by file name, so each pack's row is looked up once.
     private let packIDs = PackIDCache()
 
-    init(runID: Int64) {
+    init(runID: Int64, filer: Filer) {
         self.runID = runID
+        self.filingStore = FilingStore(filer: filer)
     }
 
     func write(_ item: PreparedItem, _ db: Database) throws -> ItemOutcome {
@@ -37,10 +39,6 @@ struct ArchiveWriter {
     }
 
     private func write(_ message: PreparedMessage, _ db: Database) throws -> ItemOutcome {
-        if let blob = message.blob {
-            try db.cachedStatement(sql: "INSERT OR IGNORE INTO blob (sha256, pack, offset, length) VALUES (?, ?, ?, ?)")
-                .execute(arguments: [message.sha256, try packIDs.id(of: blob.pack, db), blob.offset, blob.length])
-        }
         let existing: Row?
         if let messageID = message.messageID {
             existing = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, status FROM message WHERE message_id = ?"),
@@ -50,18 +48,32 @@ struct ArchiveWriter {
                                         arguments: [message.sha256])
         }
 
+        // The thread rule can still exclude a reply in matched_only mode; decide before storing.
+        var decision = message.decision
+        var filing: FilingDecision?
+        if decision == .keep, let pre = message.prefiling, existing.map({ $0["status"] == "excluded" }) ?? true {
+            let thread = try FilingStore.threadMatches(references: pre.references, excluding: existing?["id"], db)
+            let decided = filingStore.filer.decide(pre, thread: thread)
+            if decided.status == .excluded { decision = .exclude(reason: decided.reason ?? "excluded") } else { filing = decided }
+        }
+        if decision == .keep, let blob = message.blob {
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO blob (sha256, pack, offset, length) VALUES (?, ?, ?, ?)")
+                .execute(arguments: [message.sha256, try packIDs.id(of: blob.pack, db), blob.offset, blob.length])
+        }
+
         if let existing {
             let id: Int64 = existing["id"]
             let status: String = existing["status"]
             try insertCopy(message, messageRowID: id, db)
-            switch message.decision {
+            switch decision {
             case .exclude(let reason):
                 return .excluded(reason: reason)
             case .keep where status == "excluded":
-                // Seen before only outside a window; now it is wanted: give it its content.
+                // Seen before only while excluded (outside a window, say); now it is wanted: give it its content.
                 try db.cachedStatement(sql: "UPDATE message SET status = 'stored', reason = NULL, sha256 = ?, size = ? WHERE id = ?")
                     .execute(arguments: [message.sha256, message.size, id])
                 try insertContent(message, messageRowID: id, db)
+                try fileStored(message, filing, messageRowID: id, db)
                 return .stored
             case .keep:
                 return .duplicate
@@ -70,14 +82,15 @@ struct ArchiveWriter {
 
         let status: String
         let reason: String?
-        switch message.decision {
+        switch decision {
         case .keep: (status, reason) = ("stored", nil)
         case .exclude(let why): (status, reason) = ("excluded", why)
         }
         try db.cachedStatement(sql: """
             INSERT INTO message (key, message_id, sha256, date, subject, from_address, from_name, size,
-                                 attachment_count, unknown_charsets, truncated_nesting, status, reason, first_run)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                 attachment_count, unknown_charsets, truncated_nesting, status, reason, first_run,
+                                 filing, filing_reason)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [
                 message.key, message.messageID, message.sha256,
                 message.date.map { Int64($0.timeIntervalSince1970.rounded(.down)) },
@@ -87,14 +100,25 @@ struct ArchiveWriter {
                 message.size, status == "stored" ? message.attachments.count : 0,
                 message.unknownCharsets.isEmpty ? nil : message.unknownCharsets.joined(separator: ","),
                 message.truncatedNesting, status, reason, runID,
+                status == "stored" ? nil : FilingStatus.excluded.rawValue, reason,
             ])
         let id = db.lastInsertedRowID
         try insertCopy(message, messageRowID: id, db)
         if status == "stored" {
             try insertContent(message, messageRowID: id, db)
+            try fileStored(message, filing, messageRowID: id, db)
             return .stored
         }
         return .excluded(reason: reason ?? "excluded")
+    }
+
+    /// Saves the filing decision of a message just stored, and re-files replies that came first.
+    private func fileStored(_ message: PreparedMessage, _ filing: FilingDecision?, messageRowID id: Int64, _ db: Database) throws {
+        guard let filing, let pre = message.prefiling else { return }
+        try filingStore.save(filing, messageRowID: id, db)
+        try db.cachedStatement(sql: "UPDATE message SET direction = ?, context = ? WHERE id = ?")
+            .execute(arguments: [pre.direction.rawValue, try filingStore.context(references: pre.references, db).rawValue, id])
+        if filing.status == .filed, let messageID = message.messageID { try filingStore.propagate(from: messageID, db) }
     }
 
     private func insertCopy(_ message: PreparedMessage, messageRowID: Int64, _ db: Database) throws {

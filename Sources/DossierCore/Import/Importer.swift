@@ -70,11 +70,16 @@ public final class Importer {
         var ledger = RunLedger(run: runID, command: "import", status: "running", startedAt: startedAt)
         ledger.sources = plan.sources.count
 
+        // The CRM directory in force (an empty one when none was loaded: everything unassigned).
+        let directory = try archive.database.read { try CRMStore.activeDirectory(in: $0) } ?? CRMDirectory()
+        let filer = Filer(index: CRMIndex(directory))
+        // --since/--until override rules.yaml's window.
+        let window = options.window.isUnbounded ? directory.rules.window.dateWindow : options.window
         var classifiers: [any MessageClassifier] = []
-        if !options.window.isUnbounded { classifiers.append(options.window) }
+        if !window.isUnbounded { classifiers.append(window) }
         let pendingBlobs = PendingBlobs()
         let preparer = MessagePreparer(objects: archive.objects, database: archive.database, pending: pendingBlobs,
-                                       classifiers: classifiers, compressionLevel: options.compressionLevel,
+                                       classifiers: classifiers, filer: filer, compressionLevel: options.compressionLevel,
                                        limits: .default)
 
         let budget = ByteBudget(limit: 32 << 20)
@@ -146,7 +151,7 @@ public final class Importer {
         }
 
         // Writer: this thread, in sequence order, in batches.
-        let writer = ArchiveWriter(runID: runID)
+        let writer = ArchiveWriter(runID: runID, filer: filer)
         let checkpointer = try? WALCheckpointer(pool: archive.database)
         var failure: Error?
         var pending: [(PreparedItem, Int, Int64)] = []

@@ -16,6 +16,8 @@ struct MessagePreparer: Sendable {
     let database: DatabasePool
     let pending: PendingBlobs
     let classifiers: [any MessageClassifier]
+    /// The CRM directory's rules that need only the message (exclusions, direct matches).
+    let filer: Filer
     let compressionLevel: Int32
     let limits: ParseLimits
 
@@ -39,6 +41,21 @@ struct MessagePreparer: Sendable {
             if let verdict = classifier.decide(parsed, at: raw.location) {
                 decision = verdict
                 break
+            }
+        }
+
+        // Filing, the part that needs only the message: blacklist and excluded contacts exclude
+        // it before anything is stored; in matched_only mode, so does having nothing to match,
+        // unless it is a reply (the thread rule, in the writer, may still file it).
+        var prefiling: PreFiling?
+        if decision == .keep {
+            let pre = filer.prefile(FilingFacts(parsed))
+            if let reason = pre.exclusion {
+                decision = .exclude(reason: reason)
+            } else if filer.index.rules.mode == .matchedOnly && !pre.isInternal && pre.direct.isEmpty && pre.references.isEmpty {
+                decision = .exclude(reason: "unmatched")
+            } else {
+                prefiling = pre
             }
         }
 
@@ -71,6 +88,7 @@ struct MessagePreparer: Sendable {
 
         var message = Self.describe(parsed, raw: raw, sha256: sha256, attachments: attachments, decision: decision)
         message.blob = blob
+        message.prefiling = prefiling
         return .message(message)
     }
 
@@ -133,6 +151,7 @@ struct MessagePreparer: Sendable {
             unknownCharsets: parsed.unknownCharsets,
             truncatedNesting: parsed.truncatedNesting,
             search: search,
-            decision: decision)
+            decision: decision,
+            prefiling: nil)
     }
 }

@@ -44,6 +44,8 @@ struct PreparedMessage: Sendable {
     var truncatedNesting: Bool
     var search: SearchColumns
     var decision: ImportDecision
+    /// The worker's part of filing (nil when the message is excluded before filing).
+    var prefiling: PreFiling?
 }
 
 /// What the parallel stage hands to the writer, in read order.

@@ -14,6 +14,9 @@ import GRDB
 /// - `reference`: In-Reply-To / References ids, for threading.
 /// - `attachment`: decoded attachments, content-addressed by SHA-256 (files under objects/).
 /// - `quarantine`: inputs that are not messages, with the reason and where the bytes were kept.
+/// - `filing_match` (v4): every rule that fired for every record a message is filed to, with the
+///   matched text; `manual_filing`: assignments and removals made by hand. The message row carries
+///   the filing status, reason, evidence, direction and context.
 /// - `pack`, `blob` (v3): where each original's gzip member lives (`PackStore`).
 /// - `message_fts`: contentless FTS5 index (subject, addresses and names by role, body text,
 ///   attachment names). Contentless keeps the index small and inserts fast; a row is deleted by
@@ -169,6 +172,37 @@ public enum Schema {
                     offset INTEGER NOT NULL,          -- of the gzip member in the pack
                     length INTEGER NOT NULL           -- of the gzip member
                 ) WITHOUT ROWID;
+                """)
+        }
+        migrator.registerMigration("v4: filing") { db in
+            // Where each message is filed and why (see Filing/). `filing` is the spec's status
+            // (filed | unassigned | noise | internal | excluded); `message.status` stays the
+            // storage state (stored | excluded: content kept or not).
+            try db.execute(sql: """
+                ALTER TABLE message ADD COLUMN filing TEXT;
+                ALTER TABLE message ADD COLUMN filing_reason TEXT;
+                ALTER TABLE message ADD COLUMN evidence TEXT;      -- strongest rule that fired
+                ALTER TABLE message ADD COLUMN direction TEXT;     -- inbound | outbound | internal
+                ALTER TABLE message ADD COLUMN context TEXT;       -- reply | new
+                CREATE INDEX message_by_filing ON message(filing);
+                CREATE TABLE filing_match (
+                    message INTEGER NOT NULL REFERENCES message(id) ON DELETE CASCADE,
+                    rule TEXT NOT NULL,               -- tracking_code | thread | subject_tag | address | domain | manual
+                    kind TEXT NOT NULL,               -- account | contact | lead | case
+                    record TEXT NOT NULL,
+                    matched TEXT NOT NULL,            -- the address, domain, tag, code or parent Message-ID
+                    via TEXT                          -- contact:ID / case:ID when filed to that record's account
+                );
+                CREATE INDEX filing_match_by_message ON filing_match(message);
+                CREATE INDEX filing_match_by_record ON filing_match(kind, record);
+                CREATE TABLE manual_filing (
+                    message INTEGER NOT NULL REFERENCES message(id) ON DELETE CASCADE,
+                    action TEXT NOT NULL,             -- assign | unassign
+                    kind TEXT NOT NULL,
+                    record TEXT NOT NULL,
+                    at TEXT NOT NULL,                 -- RFC 3339 UTC
+                    PRIMARY KEY (message, kind, record)
+                );
                 """)
         }
         return migrator

@@ -1,0 +1,246 @@
+#if canImport(Glibc)
+import CDossierSystem
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+
+/// The filing rules that need nothing but the message and the CRM directory: exclusions
+/// (blacklist, excluded contacts), internal mail, direction, and rules 1, 3, 4 and 5 (tracking
+/// code, subject tag, address, domain). Rule 2 (thread) needs the archive and lives in
+/// `ThreadFiling`; `decide` combines them with the spec's precedence. Pure and `Sendable`: the
+/// import's worker threads share one.
+public struct Filer: Sendable {
+    public let index: CRMIndex
+    private let trackingLiterals: [[UInt8]?]
+    private let tagLiterals: [[UInt8]?]
+
+    public init(index: CRMIndex) {
+        self.index = index
+        trackingLiterals = index.trackingCodes.map { Self.requiredLiteral($0.pattern.pattern) }
+        tagLiterals = index.subjectTags.map { Self.requiredLiteral($0.pattern.pattern) }
+    }
+
+    // MARK: Exclusions, internal, direction
+
+    /// `blacklist` or `excluded_contact` when a participant makes the message excluded (checked in
+    /// that order, as the spec's precedence says), else nil.
+    public func exclusion(_ facts: FilingFacts) -> String? {
+        let addresses = facts.addresses
+        if addresses.contains(where: index.isBlacklisted) { return "blacklist" }
+        if addresses.contains(where: index.isExcludedContact) { return "excluded_contact" }
+        return nil
+    }
+
+    /// No participant is external (all are staff or in internal domains). A message with no
+    /// participant at all counts as internal too: there is nobody to file it to.
+    public func isInternal(_ facts: FilingFacts) -> Bool {
+        facts.addresses.allSatisfy(index.isInternal)
+    }
+
+    /// Inbound when the sender is outside, outbound when the firm wrote to someone outside,
+    /// internal otherwise.
+    public func direction(_ facts: FilingFacts) -> Direction {
+        let senders = facts.participants.filter { $0.role == "from" || $0.role == "sender" }.map(\.address)
+        let recipients = facts.participants.filter { $0.role == "to" || $0.role == "cc" || $0.role == "bcc" }.map(\.address)
+        if let from = senders.first, !index.isInternal(from) { return .inbound }
+        if recipients.contains(where: { !index.isInternal($0) }) { return .outbound }
+        return senders.isEmpty && !recipients.isEmpty ? .inbound : .internal
+    }
+
+    // MARK: Rules 1, 3, 4, 5
+
+    /// Every match of the rules that need no archive, strongest rule first.
+    public func directMatches(_ facts: FilingFacts) -> [FilingMatch] {
+        var matches: [FilingMatch] = []
+        // 1. Tracking codes, anywhere a reply carries them: headers, subject, body (quoted text too).
+        for (pattern, literal) in zip(index.trackingCodes, trackingLiterals) {
+            for text in [facts.headerText, facts.subject, facts.bodyText] where Self.mayContain(text, literal) {
+                for name in pattern.captures(in: text) {
+                    for record in index.records(named: name, kind: pattern.kind) {
+                        matches += expand(.trackingCode, record, matched: name)
+                    }
+                }
+            }
+        }
+        // 3. Subject tags.
+        for (pattern, literal) in zip(index.subjectTags, tagLiterals) where Self.mayContain(facts.subject, literal) {
+            for name in pattern.captures(in: facts.subject) {
+                for record in index.records(named: name, kind: pattern.kind) {
+                    matches += expand(.subjectTag, record, matched: name)
+                }
+            }
+        }
+        // 4. Exact addresses; 5. account domains (never free-mail or internal ones).
+        for address in facts.addresses where !index.isInternal(address) {
+            for contact in index.contacts(forAddress: address) {
+                matches += expand(.address, CRMRecordRef(.contact, contact.id), matched: address)
+            }
+            for account in index.accounts(forMainEmail: address) {
+                matches.append(FilingMatch(rule: .address, record: CRMRecordRef(.account, account.id), matched: address))
+            }
+            for lead in index.leads(forAddress: address) {
+                matches.append(FilingMatch(rule: .address, record: CRMRecordRef(.lead, lead.id), matched: address))
+            }
+            let domain = address.split(separator: "@").last.map(String.init) ?? ""
+            for account in index.accounts(forDomainOf: address) {
+                matches.append(FilingMatch(rule: .domain, record: CRMRecordRef(.account, account.id), matched: domain))
+            }
+        }
+        return Self.normalized(matches)
+    }
+
+    /// A record and what filing to it implies: a contact's or a case's account too.
+    private func expand(_ rule: FilingRule, _ record: CRMRecordRef, matched: String) -> [FilingMatch] {
+        var result = [FilingMatch(rule: rule, record: record, matched: matched)]
+        switch record.kind {
+        case .contact:
+            if let contact = index.contact(id: record.id), let account = index.account(forContact: contact) {
+                result.append(FilingMatch(rule: rule, record: CRMRecordRef(.account, account.id), matched: matched, via: record))
+            }
+        case .case:
+            if let item = index.case(id: record.id), let account = index.account(forCase: item) {
+                result.append(FilingMatch(rule: rule, record: CRMRecordRef(.account, account.id), matched: matched, via: record))
+            }
+        case .account, .lead:
+            break
+        }
+        return result
+    }
+
+    // MARK: Decision
+
+    /// Everything about filing one message that the parsing worker can decide alone.
+    public func prefile(_ facts: FilingFacts) -> PreFiling {
+        PreFiling(exclusion: exclusion(facts), isInternal: isInternal(facts), direction: direction(facts),
+                  direct: directMatches(facts), references: facts.references)
+    }
+
+    /// Combines everything with the spec's precedence (the window was applied before parsing
+    /// finished; noise is the next stage's and arrives as `noise`):
+    /// excluded (blacklist, excluded_contact) > noise > internal > filed > unassigned (or
+    /// excluded, unmatched). Manual assignments file a message whatever the rules say, short of
+    /// an exclusion; manual removals take a record out for good.
+    public func decide(_ pre: PreFiling, thread: [FilingMatch] = [], manual: ManualFiling = ManualFiling(),
+                       noise: String? = nil) -> FilingDecision {
+        if let reason = pre.exclusion { return FilingDecision(status: .excluded, reason: reason) }
+        if let noise, manual.assigned.isEmpty { return FilingDecision(status: .noise, reason: noise) }
+        if manual.assigned.isEmpty && pre.isInternal { return FilingDecision(status: .internal) }
+        return Self.combine(direct: pre.direct, thread: thread, manual: manual, mode: index.rules.mode)
+    }
+
+    /// Filed to the union of every match, else unassigned (excluded, unmatched, in matched_only mode).
+    static func combine(direct: [FilingMatch], thread: [FilingMatch], manual: ManualFiling, mode: CRMMode) -> FilingDecision {
+        let manualMatches = manual.assigned.map { FilingMatch(rule: .manual, record: $0, matched: "dossier assign") }
+        let all = normalized(direct + thread + manualMatches).filter { !manual.removed.contains($0.record) }
+        if !all.isEmpty { return FilingDecision(status: .filed, matches: all) }
+        if mode == .matchedOnly { return FilingDecision(status: .excluded, reason: "unmatched") }
+        return FilingDecision(status: .unassigned)
+    }
+
+    /// Deduplicated, strongest rule first, then record order: a stable order for storage and `why`.
+    static func normalized(_ matches: [FilingMatch]) -> [FilingMatch] {
+        var seen = Set<FilingMatch>()
+        return matches.filter { seen.insert($0).inserted }.sorted { a, b in
+            if a.rule != b.rule { return a.rule < b.rule }
+            if a.record != b.record { return a.record < b.record }
+            return a.matched < b.matched
+        }
+    }
+
+    // MARK: Cheap pre-checks before a regular expression
+
+    /// The longest run of characters every match of `pattern` must contain, or nil when none can
+    /// be told safely (alternation, inline flags). Lets the filer skip the regular expression on
+    /// the many bodies that cannot match: NSRegularExpression over every body would cost more
+    /// than parsing it.
+    static func requiredLiteral(_ pattern: String) -> [UInt8]? {
+        if pattern.contains("(?") { return nil }
+        let chars = Array(pattern.unicodeScalars)
+        var best: [UInt8] = []
+        var run: [UInt8] = []
+        func endRun() {
+            if run.count > best.count { best = run }
+            run = []
+        }
+        var depth = 0
+        var i = 0
+        while i < chars.count {
+            let c = chars[i]
+            var literal: Unicode.Scalar?
+            switch c {
+            case "\\":
+                guard i + 1 < chars.count else { return nil }
+                let next = chars[i + 1]
+                i += 1
+                if !next.properties.isAlphabetic && !("0"..."9").contains(next) { literal = next }
+            case "|":
+                return nil
+            case "(":
+                depth += 1
+            case ")":
+                depth -= 1
+            case "[":
+                // Skip the class: it never contributes a fixed character.
+                var j = i + 1
+                if j < chars.count && chars[j] == "^" { j += 1 }
+                if j < chars.count && chars[j] == "]" { j += 1 }
+                while j < chars.count && chars[j] != "]" { if chars[j] == "\\" { j += 1 }; j += 1 }
+                i = j
+            case ".", "^", "$", "*", "+", "?", "{", "}":
+                break
+            default:
+                literal = c
+            }
+            i += 1
+            // A character followed by ?, * or {0 is optional: it cannot be required.
+            let optional = i < chars.count && (chars[i] == "?" || chars[i] == "*" || chars[i] == "{")
+            if let literal, depth == 0, !optional, literal.isASCII {
+                run.append(UInt8(literal.value))
+                if i < chars.count && chars[i] == "+" { endRun() }
+            } else {
+                endRun()
+            }
+        }
+        endRun()
+        return best.isEmpty ? nil : best
+    }
+
+    /// False only when `text` certainly lacks `literal`.
+    static func mayContain(_ text: String, _ literal: [UInt8]?) -> Bool {
+        guard let literal else { return true }
+        var text = text
+        return text.withUTF8 { haystack in
+            literal.withUnsafeBytes { needle in
+                memmem(haystack.baseAddress, UInt(haystack.count), needle.baseAddress, UInt(needle.count)) != nil
+            }
+        }
+    }
+}
+
+/// What the parsing worker decided about filing a message, for the writer to finish with the
+/// thread rule (which needs the archive).
+public struct PreFiling: Sendable, Equatable {
+    /// blacklist or excluded_contact.
+    public var exclusion: String?
+    public var isInternal: Bool
+    public var direction: Direction
+    /// Matches of rules 1, 3, 4 and 5.
+    public var direct: [FilingMatch]
+    /// In-Reply-To, then References.
+    public var references: [String]
+}
+
+/// A person's decisions on one message: records assigned by hand, and records taken out by hand.
+public struct ManualFiling: Sendable, Equatable {
+    public var assigned: [CRMRecordRef] = []
+    public var removed: Set<CRMRecordRef> = []
+
+    public init(assigned: [CRMRecordRef] = [], removed: Set<CRMRecordRef> = []) {
+        self.assigned = assigned
+        self.removed = removed
+    }
+
+    public var isEmpty: Bool { assigned.isEmpty && removed.isEmpty }
+}
