@@ -26,8 +26,9 @@ public struct Filer: Sendable {
 
     /// `blacklist` or `excluded_contact` when a participant makes the message excluded (checked in
     /// that order, as the spec's precedence says), else nil.
-    public func exclusion(_ facts: FilingFacts) -> String? {
-        let addresses = facts.addresses
+    public func exclusion(_ facts: FilingFacts) -> String? { exclusion(facts.addresses) }
+
+    private func exclusion(_ addresses: [String]) -> String? {
         if addresses.contains(where: index.isBlacklisted) { return "blacklist" }
         if addresses.contains(where: index.isExcludedContact) { return "excluded_contact" }
         return nil
@@ -41,11 +42,13 @@ public struct Filer: Sendable {
 
     /// Inbound when the sender is outside, outbound when the firm wrote to someone outside,
     /// internal otherwise.
-    public func direction(_ facts: FilingFacts) -> Direction {
+    public func direction(_ facts: FilingFacts) -> Direction { direction(facts, isInternal: index.isInternal) }
+
+    private func direction(_ facts: FilingFacts, isInternal: (String) -> Bool) -> Direction {
         let senders = facts.participants.filter { $0.role == "from" || $0.role == "sender" }.map(\.address)
         let recipients = facts.participants.filter { $0.role == "to" || $0.role == "cc" || $0.role == "bcc" }.map(\.address)
-        if let from = senders.first, !index.isInternal(from) { return .inbound }
-        if recipients.contains(where: { !index.isInternal($0) }) { return .outbound }
+        if let from = senders.first, !isInternal(from) { return .inbound }
+        if recipients.contains(where: { !isInternal($0) }) { return .outbound }
         return senders.isEmpty && !recipients.isEmpty ? .inbound : .internal
     }
 
@@ -53,6 +56,10 @@ public struct Filer: Sendable {
 
     /// Every match of the rules that need no archive, strongest rule first.
     public func directMatches(_ facts: FilingFacts) -> [FilingMatch] {
+        directMatches(facts, externalAddresses: facts.addresses.filter { !index.isInternal($0) })
+    }
+
+    private func directMatches(_ facts: FilingFacts, externalAddresses: [String]) -> [FilingMatch] {
         var matches: [FilingMatch] = []
         // 1. Tracking codes, anywhere a reply carries them: headers, subject, body (quoted text too).
         for (pattern, literal) in zip(index.trackingCodes, trackingLiterals) {
@@ -73,7 +80,7 @@ public struct Filer: Sendable {
             }
         }
         // 4. Exact addresses; 5. account domains (never free-mail or internal ones).
-        for address in facts.addresses where !index.isInternal(address) {
+        for address in externalAddresses {
             for contact in index.contacts(forAddress: address) {
                 matches += expand(.address, CRMRecordRef(.contact, contact.id), matched: address)
             }
@@ -113,8 +120,14 @@ public struct Filer: Sendable {
 
     /// Everything about filing one message that the parsing worker can decide alone.
     public func prefile(_ facts: FilingFacts) -> PreFiling {
-        PreFiling(exclusion: exclusion(facts), isInternal: isInternal(facts), direction: direction(facts),
-                  direct: directMatches(facts), references: facts.references)
+        // Each address is looked up once: this runs for every message of a migration.
+        let addresses = facts.addresses
+        var internalFlags: [String: Bool] = [:]
+        for address in addresses { internalFlags[address] = index.isInternal(address) }
+        let external = addresses.filter { internalFlags[$0] == false }
+        return PreFiling(exclusion: exclusion(addresses), isInternal: external.isEmpty,
+                         direction: direction(facts) { internalFlags[$0] ?? index.isInternal($0) },
+                         direct: directMatches(facts, externalAddresses: external), references: facts.references)
     }
 
     /// Combines everything with the spec's precedence (the window was applied before parsing
@@ -141,8 +154,11 @@ public struct Filer: Sendable {
 
     /// Deduplicated, strongest rule first, then record order: a stable order for storage and `why`.
     static func normalized(_ matches: [FilingMatch]) -> [FilingMatch] {
-        var seen = Set<FilingMatch>()
-        return matches.filter { seen.insert($0).inserted }.sorted { a, b in
+        // A handful of matches per message: a linear scan beats hashing their strings.
+        var unique: [FilingMatch] = []
+        unique.reserveCapacity(matches.count)
+        for match in matches where !unique.contains(match) { unique.append(match) }
+        return unique.sorted { a, b in
             if a.rule != b.rule { return a.rule < b.rule }
             if a.record != b.record { return a.record < b.record }
             return a.matched < b.matched

@@ -11,38 +11,85 @@ public struct FilingStore {
         self.filer = filer
     }
 
-    /// Rule 2: every record of every filed message that `references` names (other than `self`).
-    static func threadMatches(references: [String], excluding selfID: Int64?, _ db: Database) throws -> [FilingMatch] {
-        guard !references.isEmpty else { return [] }
-        var matches: [FilingMatch] = []
-        let statement = try db.cachedStatement(sql: """
-            SELECT m.id, f.kind, f.record FROM message m JOIN filing_match f ON f.message = m.id
-            WHERE m.message_id = ? AND m.filing = 'filed'
-            """)
-        for reference in references {
-            for row in try Row.fetchAll(statement, arguments: [reference]) {
-                let id: Int64 = row[0]
-                if id == selfID { continue }
-                guard let kind = CRMRecordKind(rawValue: row[1]) else { continue }
-                matches.append(FilingMatch(rule: .thread, record: CRMRecordRef(kind, row[2]), matched: reference))
-            }
-        }
-        return Filer.normalized(matches)
+    /// What the messages a message refers to say about it: rule 2's matches (every record of every
+    /// filed message it names, one match per record, from the first parent that has it) and its
+    /// context ("reply" when it answers a message the firm sent: an outbound message in the
+    /// archive, or a Message-ID minted in an internal domain; else "new").
+    public struct ThreadLookup: Sendable {
+        public var matches: [FilingMatch]
+        public var context: ConversationContext
     }
 
-    /// "reply" when the message answers one the firm sent (an outbound message in the archive,
-    /// or a Message-ID minted in an internal domain), else "new".
-    func context(references: [String], _ db: Database) throws -> ConversationContext {
-        guard !references.isEmpty else { return .new }
-        let statement = try db.cachedStatement(sql: "SELECT direction FROM message WHERE message_id = ?")
+    public static func lookup(references: [String], excluding selfID: Int64?, index: CRMIndex, _ db: Database) throws -> ThreadLookup {
+        var result = ThreadLookup(matches: [], context: .new)
+        guard !references.isEmpty else { return result }
+        let parent = try db.cachedStatement(sql: "SELECT id, filing, direction FROM message WHERE message_id = ?")
+        var seen = Set<CRMRecordRef>()
         for reference in references {
-            if let direction = try String.fetchOne(statement, arguments: [reference]) {
-                if direction == Direction.outbound.rawValue { return .reply }
-            } else if let at = reference.lastIndex(of: "@"), filer.index.isInternalDomain(String(reference[reference.index(after: at)...])) {
-                return .reply
+            guard let row = try Row.fetchOne(parent, arguments: [reference]) else {
+                if let at = reference.lastIndex(of: "@"), index.isInternalDomain(String(reference[reference.index(after: at)...])) {
+                    result.context = .reply
+                }
+                continue
+            }
+            if (row[2] as String?) == Direction.outbound.rawValue { result.context = .reply }
+            let id: Int64 = row[0]
+            guard id != selfID, (row[1] as String?) == FilingStatus.filed.rawValue else { continue }
+            for record in try records(of: id, db) where seen.insert(record).inserted {
+                result.matches.append(FilingMatch(rule: .thread, record: record, matched: reference))
             }
         }
-        return .new
+        result.matches = Filer.normalized(result.matches)
+        return result
+    }
+
+    /// Rule 2 alone (see `lookup`).
+    static func threadMatches(references: [String], excluding selfID: Int64?, index: CRMIndex, _ db: Database) throws -> [FilingMatch] {
+        try lookup(references: references, excluding: selfID, index: index, db).matches
+    }
+
+    /// The distinct records a message is filed to.
+    static func records(of id: Int64, _ db: Database) throws -> [CRMRecordRef] {
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT DISTINCT kind, record FROM filing_match WHERE message = ?"), arguments: [id])
+            .compactMap { row in CRMRecordKind(rawValue: row[0]).map { CRMRecordRef($0, row[1]) } }
+    }
+
+    /// Adds the matches of a message that has none yet.
+    static func insertMatches(_ matches: [FilingMatch], messageRowID id: Int64, _ db: Database) throws {
+        guard !matches.isEmpty else { return }
+        let insert = try db.cachedStatement(sql: "INSERT INTO filing_match (message, rule, kind, record, matched, via) VALUES (?, ?, ?, ?, ?, ?)")
+        for match in matches {
+            try insert.execute(arguments: [id, match.rule.rawValue, match.record.kind.rawValue, match.record.id, match.matched,
+                                           match.via?.description])
+        }
+    }
+
+    /// Import's convergence step, after the message `messageID` was filed to `records`: every
+    /// filed or unassigned reply already in the archive that refers to it gains the records it
+    /// lacks (by thread), and so on down the thread. During an import records are only ever
+    /// added, so this incremental walk reaches the same result as re-filing every reply, at a
+    /// fraction of the cost (most filed messages have no stored replies, and most replies
+    /// already have their parent's records).
+    func propagateAdditions(from messageID: String, records: [CRMRecordRef], _ db: Database) throws {
+        var work = [(messageID, records)]
+        let children = try db.cachedStatement(sql: """
+            SELECT DISTINCT m.id, m.message_id, m.evidence FROM reference r JOIN message m ON m.id = r.message
+            WHERE r.message_id = ? AND m.filing IN ('filed', 'unassigned')
+            """)
+        let update = try db.cachedStatement(sql: "UPDATE message SET filing = 'filed', evidence = ? WHERE id = ?")
+        while let (parentID, parentRecords) = work.popLast() {
+            for row in try Row.fetchAll(children, arguments: [parentID]) {
+                let child: Int64 = row[0]
+                let current = try Self.records(of: child, db)
+                let removed = try Self.manual(of: child, db).removed
+                let added = parentRecords.filter { !current.contains($0) && !removed.contains($0) }
+                guard !added.isEmpty else { continue }
+                try Self.insertMatches(added.map { FilingMatch(rule: .thread, record: $0, matched: parentID) }, messageRowID: child, db)
+                let evidence = [FilingRule.thread, (row[2] as String?).flatMap(FilingRule.init(rawValue:))].compactMap { $0 }.min()!
+                try update.execute(arguments: [evidence.rawValue, child])
+                if let childID: String = row[1] { work.append((childID, current + added)) }
+            }
+        }
     }
 
     /// Writes a decision over the message's previous one.
@@ -83,7 +130,7 @@ public struct FilingStore {
         let direct = current.filter { $0.rule != .thread && $0.rule != .manual }
         let references = try String.fetchAll(db.cachedStatement(sql: "SELECT message_id FROM reference WHERE message = ? ORDER BY kind DESC, position"),
                                              arguments: [id])
-        let thread = try Self.threadMatches(references: references, excluding: id, db)
+        let thread = try Self.threadMatches(references: references, excluding: id, index: filer.index, db)
         let manual = try Self.manual(of: id, db)
         var decision = Filer.combine(direct: direct, thread: thread, manual: manual, mode: filer.index.rules.mode)
         // A stored message is never dropped to "excluded, unmatched" after the fact: its content is here.

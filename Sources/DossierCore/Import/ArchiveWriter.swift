@@ -51,10 +51,12 @@ struct ArchiveWriter {
         // The thread rule can still exclude a reply in matched_only mode; decide before storing.
         var decision = message.decision
         var filing: FilingDecision?
+        var context = ConversationContext.new
         if decision == .keep, let pre = message.prefiling, existing.map({ $0["status"] == "excluded" }) ?? true {
-            let thread = try FilingStore.threadMatches(references: pre.references, excluding: existing?["id"], db)
-            let decided = filingStore.filer.decide(pre, thread: thread)
+            let thread = try FilingStore.lookup(references: pre.references, excluding: existing?["id"], index: filingStore.filer.index, db)
+            let decided = filingStore.filer.decide(pre, thread: thread.matches)
             if decided.status == .excluded { decision = .exclude(reason: decided.reason ?? "excluded") } else { filing = decided }
+            context = thread.context
         }
         if decision == .keep, let blob = message.blob {
             try db.cachedStatement(sql: "INSERT OR IGNORE INTO blob (sha256, pack, offset, length) VALUES (?, ?, ?, ?)")
@@ -70,8 +72,11 @@ struct ArchiveWriter {
                 return .excluded(reason: reason)
             case .keep where status == "excluded":
                 // Seen before only while excluded (outside a window, say); now it is wanted: give it its content.
-                try db.cachedStatement(sql: "UPDATE message SET status = 'stored', reason = NULL, sha256 = ?, size = ? WHERE id = ?")
-                    .execute(arguments: [message.sha256, message.size, id])
+                try db.cachedStatement(sql: """
+                    UPDATE message SET status = 'stored', reason = NULL, sha256 = ?, size = ?,
+                                       filing = ?, filing_reason = ?, evidence = ?, direction = ?, context = ? WHERE id = ?
+                    """).execute(arguments: [message.sha256, message.size, filing?.status.rawValue, filing?.reason,
+                                            filing?.evidence?.rawValue, message.prefiling?.direction.rawValue, context.rawValue, id])
                 try insertContent(message, messageRowID: id, db)
                 try fileStored(message, filing, messageRowID: id, db)
                 return .stored
@@ -89,8 +94,8 @@ struct ArchiveWriter {
         try db.cachedStatement(sql: """
             INSERT INTO message (key, message_id, sha256, date, subject, from_address, from_name, size,
                                  attachment_count, unknown_charsets, truncated_nesting, status, reason, first_run,
-                                 filing, filing_reason)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                 filing, filing_reason, evidence, direction, context)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [
                 message.key, message.messageID, message.sha256,
                 message.date.map { Int64($0.timeIntervalSince1970.rounded(.down)) },
@@ -100,7 +105,9 @@ struct ArchiveWriter {
                 message.size, status == "stored" ? message.attachments.count : 0,
                 message.unknownCharsets.isEmpty ? nil : message.unknownCharsets.joined(separator: ","),
                 message.truncatedNesting, status, reason, runID,
-                status == "stored" ? nil : FilingStatus.excluded.rawValue, reason,
+                filing?.status.rawValue ?? FilingStatus.excluded.rawValue, filing?.reason ?? reason,
+                filing?.evidence?.rawValue, filing == nil ? nil : message.prefiling?.direction.rawValue,
+                filing == nil ? nil : context.rawValue,
             ])
         let id = db.lastInsertedRowID
         try insertCopy(message, messageRowID: id, db)
@@ -112,13 +119,14 @@ struct ArchiveWriter {
         return .excluded(reason: reason ?? "excluded")
     }
 
-    /// Saves the filing decision of a message just stored, and re-files replies that came first.
+    /// Saves the matches of a message just stored (its status is in its row already), and files
+    /// the replies that came before it.
     private func fileStored(_ message: PreparedMessage, _ filing: FilingDecision?, messageRowID id: Int64, _ db: Database) throws {
-        guard let filing, let pre = message.prefiling else { return }
-        try filingStore.save(filing, messageRowID: id, db)
-        try db.cachedStatement(sql: "UPDATE message SET direction = ?, context = ? WHERE id = ?")
-            .execute(arguments: [pre.direction.rawValue, try filingStore.context(references: pre.references, db).rawValue, id])
-        if filing.status == .filed, let messageID = message.messageID { try filingStore.propagate(from: messageID, db) }
+        guard let filing else { return }
+        try FilingStore.insertMatches(filing.matches, messageRowID: id, db)
+        if filing.status == .filed, let messageID = message.messageID {
+            try filingStore.propagateAdditions(from: messageID, records: filing.records, db)
+        }
     }
 
     private func insertCopy(_ message: PreparedMessage, messageRowID: Int64, _ db: Database) throws {
