@@ -152,10 +152,29 @@ final class FilingTests: XCTestCase {
         directory["rules.yaml"]! += "\nmode: matched_only\n"
         let (archive, _) = try archive(with: [
             ("1.eml", makeMessage(id: "stranger@x", from: "who@nowhere.example")),
-            ("2.eml", makeMessage(id: "parent@x", from: "megan@acme.example")),
-            ("3.eml", makeMessage(id: "reply@x", from: "who@nowhere.example", subject: "Re: Hello",
+            // Read before its parent: kept, unsearchable, until the parent files it.
+            ("2.eml", makeMessage(id: "early@x", from: "who@nowhere.example", subject: "Re: Hello", body: "early reply\n",
                                   extraHeaders: "In-Reply-To: <parent@x>\n")),
+            ("3.eml", makeMessage(id: "parent@x", from: "megan@acme.example")),
+            ("4.eml", makeMessage(id: "reply@x", from: "who@nowhere.example", subject: "Re: Hello",
+                                  extraHeaders: "In-Reply-To: <parent@x>\n")),
+            // A reply whose parent never comes: excluded for good at the end of the run.
+            ("5.eml", makeMessage(id: "orphan@x", from: "who@nowhere.example", subject: "Re: lost", body: "orphan text\n",
+                                  extraHeaders: "In-Reply-To: <never@x>\n")),
         ], directory: directory)
+        let early = try lines(archive)["early@x"]
+        XCTAssertEqual(early?.status, "filed")
+        XCTAssertEqual(early?.accounts, ["acme"])
+        let orphan = try lines(archive)["orphan@x"]
+        XCTAssertEqual(orphan?.status, "excluded")
+        XCTAssertEqual(orphan?.reason, "unmatched")
+        XCTAssertFalse(try archive.hasOriginal(sha256: XCTUnwrap(orphan?.sha256)))
+        let engine = SearchEngine(archive: archive)
+        XCTAssertEqual(try engine.search("early").count, 1, "a reply filed late is searchable")
+        XCTAssertEqual(try engine.search("orphan").count, 0)
+        let ledger = try archive.database.read { try RunLedger.load($0, run: nil) }
+        XCTAssertEqual(ledger?.excludedReasons["unmatched"], 2)
+        XCTAssertEqual(ledger.map { $0.stored + $0.excluded + $0.duplicate + $0.quarantined }, ledger?.read)
         let report = try lines(archive)
         XCTAssertEqual(report["stranger@x"]?.status, "excluded")
         XCTAssertEqual(report["stranger@x"]?.reason, "unmatched")

@@ -28,7 +28,7 @@ final class TestArchive {
                                        classifiers: classifiers, filer: Filer(index: CRMIndex(CRMDirectory())), compressionLevel: 1, limits: .default)
         let packs = PackWriter(store: archive.packs)
         let prepared = messages.map { preparer.prepare(RawMessage(bytes: $0.0, location: $0.1), packs: packs) }
-        let writer = ArchiveWriter(runID: runID, filer: Filer(index: CRMIndex(CRMDirectory())))
+        let writer = ArchiveWriter(runID: runID, filer: Filer(index: CRMIndex(CRMDirectory())), packs: archive.packs)
         try archive.database.write { db in
             for item in prepared {
                 _ = try writer.write(item, db)

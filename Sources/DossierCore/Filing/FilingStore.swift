@@ -65,31 +65,41 @@ public struct FilingStore {
     }
 
     /// Import's convergence step, after the message `messageID` was filed to `records`: every
-    /// filed or unassigned reply already in the archive that refers to it gains the records it
-    /// lacks (by thread), and so on down the thread. During an import records are only ever
-    /// added, so this incremental walk reaches the same result as re-filing every reply, at a
-    /// fraction of the cost (most filed messages have no stored replies, and most replies
-    /// already have their parent's records).
-    func propagateAdditions(from messageID: String, records: [CRMRecordRef], _ db: Database) throws {
+    /// filed or unassigned reply already in the archive that refers to it gains the thread matches
+    /// it lacks (the thread rule fires for it even when it adds no record, so its evidence becomes
+    /// at least "thread"), and replies whose records grew pass them on down the thread. During an
+    /// import records are only ever added, so this incremental walk reaches the same result as
+    /// re-filing every reply, at a fraction of the cost.
+    /// Returns the replies that were waiting, unsearchable, for a parent (matched_only mode) and
+    /// are now filed: the caller indexes them.
+    @discardableResult
+    func propagateAdditions(from messageID: String, records: [CRMRecordRef], _ db: Database) throws -> [Int64] {
         var work = [(messageID, records)]
+        var revived: [Int64] = []
         let children = try db.cachedStatement(sql: """
-            SELECT DISTINCT m.id, m.message_id, m.evidence FROM reference r JOIN message m ON m.id = r.message
-            WHERE r.message_id = ? AND m.filing IN ('filed', 'unassigned')
+            SELECT DISTINCT m.id, m.message_id, m.evidence, m.filing FROM reference r JOIN message m ON m.id = r.message
+            WHERE r.message_id = ? AND (m.filing IN ('filed', 'unassigned')
+                  OR (m.filing = 'excluded' AND m.filing_reason = 'unmatched' AND m.status = 'stored'))
             """)
-        let update = try db.cachedStatement(sql: "UPDATE message SET filing = 'filed', evidence = ? WHERE id = ?")
+        let update = try db.cachedStatement(sql: "UPDATE message SET filing = 'filed', filing_reason = NULL, evidence = ? WHERE id = ?")
         while let (parentID, parentRecords) = work.popLast() {
             for row in try Row.fetchAll(children, arguments: [parentID]) {
                 let child: Int64 = row[0]
-                let current = try Self.records(of: child, db)
+                let current = try Self.matches(of: child, db)
                 let removed = try Self.manual(of: child, db).removed
-                let added = parentRecords.filter { !current.contains($0) && !removed.contains($0) }
-                guard !added.isEmpty else { continue }
-                try Self.insertMatches(added.map { FilingMatch(rule: .thread, record: $0, matched: parentID) }, messageRowID: child, db)
+                let threadRecords = Set(current.filter { $0.rule == .thread }.map(\.record))
+                let newThread = parentRecords.filter { !threadRecords.contains($0) && !removed.contains($0) }
+                guard !newThread.isEmpty else { continue }
+                try Self.insertMatches(newThread.map { FilingMatch(rule: .thread, record: $0, matched: parentID) }, messageRowID: child, db)
                 let evidence = [FilingRule.thread, (row[2] as String?).flatMap(FilingRule.init(rawValue:))].compactMap { $0 }.min()!
                 try update.execute(arguments: [evidence.rawValue, child])
-                if let childID: String = row[1] { work.append((childID, current + added)) }
+                if (row[3] as String?) == FilingStatus.excluded.rawValue { revived.append(child) }
+                let records = Set(current.map(\.record))
+                let added = newThread.filter { !records.contains($0) }
+                if !added.isEmpty, let childID: String = row[1] { work.append((childID, Array(records) + added)) }
             }
         }
+        return revived
     }
 
     /// Writes a decision over the message's previous one.

@@ -15,11 +15,13 @@ enum ItemOutcome: Equatable {
 struct ArchiveWriter {
     let runID: Int64
     let filingStore: FilingStore
+    let packs: PackStore
     /// Pack ids by file name, so each pack's row is looked up once.
     private let packIDs = PackIDCache()
 
-    init(runID: Int64, filer: Filer) {
+    init(runID: Int64, filer: Filer, packs: PackStore) {
         self.runID = runID
+        self.packs = packs
         self.filingStore = FilingStore(filer: filer)
     }
 
@@ -55,7 +57,13 @@ struct ArchiveWriter {
         if decision == .keep, let pre = message.prefiling, existing.map({ $0["status"] == "excluded" }) ?? true {
             let thread = try FilingStore.lookup(references: pre.references, excluding: existing?["id"], index: filingStore.filer.index, db)
             let decided = filingStore.filer.decide(pre, thread: thread.matches)
-            if decided.status == .excluded { decision = .exclude(reason: decided.reason ?? "excluded") } else { filing = decided }
+            if decided.status == .excluded && !(decided.reason == "unmatched" && !pre.references.isEmpty) {
+                decision = .exclude(reason: decided.reason ?? "excluded")
+            } else {
+                // An unmatched reply in matched_only mode is kept, unsearchable, until the end of
+                // the run: its parent may come later in the same import (see purgeUnmatchedReplies).
+                filing = decided
+            }
             context = thread.context
         }
         if decision == .keep, let blob = message.blob {
@@ -77,7 +85,7 @@ struct ArchiveWriter {
                                        filing = ?, filing_reason = ?, evidence = ?, direction = ?, context = ? WHERE id = ?
                     """).execute(arguments: [message.sha256, message.size, filing?.status.rawValue, filing?.reason,
                                             filing?.evidence?.rawValue, message.prefiling?.direction.rawValue, context.rawValue, id])
-                try insertContent(message, messageRowID: id, db)
+                try insertContent(message, messageRowID: id, searchable: filing?.status != .excluded, db)
                 try fileStored(message, filing, messageRowID: id, db)
                 return .stored
             case .keep:
@@ -112,7 +120,7 @@ struct ArchiveWriter {
         let id = db.lastInsertedRowID
         try insertCopy(message, messageRowID: id, db)
         if status == "stored" {
-            try insertContent(message, messageRowID: id, db)
+            try insertContent(message, messageRowID: id, searchable: filing?.status != .excluded, db)
             try fileStored(message, filing, messageRowID: id, db)
             return .stored
         }
@@ -125,7 +133,9 @@ struct ArchiveWriter {
         guard let filing else { return }
         try FilingStore.insertMatches(filing.matches, messageRowID: id, db)
         if filing.status == .filed, let messageID = message.messageID {
-            try filingStore.propagateAdditions(from: messageID, records: filing.records, db)
+            for revived in try filingStore.propagateAdditions(from: messageID, records: filing.records, db) {
+                try indexForSearch(messageRowID: revived, db)
+            }
         }
     }
 
@@ -139,8 +149,9 @@ struct ArchiveWriter {
     }
 
     /// Rows that only a stored (not excluded) message has: participants, references,
-    /// attachments and its search index entry.
-    private func insertContent(_ message: PreparedMessage, messageRowID id: Int64, _ db: Database) throws {
+    /// attachments and its search index entry (not for a reply waiting for its parent, which is
+    /// not searchable unless it gets filed).
+    private func insertContent(_ message: PreparedMessage, messageRowID id: Int64, searchable: Bool = true, _ db: Database) throws {
         if message.subject != nil || message.fromAddress != nil {
             try db.cachedStatement(sql: "UPDATE message SET subject = ?, from_address = ?, from_name = ?, attachment_count = ? WHERE id = ? AND subject IS NULL AND from_address IS NULL")
                 .execute(arguments: [message.subject, message.fromAddress, message.fromName, message.attachments.count, id])
@@ -159,12 +170,52 @@ struct ArchiveWriter {
         for entry in message.attachments {
             try attachment.execute(arguments: [id, entry.part, entry.name, entry.contentType, entry.size, entry.sha256])
         }
+        guard searchable else { return }
         let search = message.search
         try db.cachedStatement(sql: """
             INSERT INTO message_fts (rowid, subject, from_addr, to_addr, cc_addr, bcc_addr, body, attachment)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [id, search.subject, search.from, search.to, search.cc, search.bcc,
                                      search.body, search.attachment])
+    }
+}
+
+extension ArchiveWriter {
+    /// Adds the search row of a message stored without one (a reply that waited for its parent),
+    /// from its stored original.
+    func indexForSearch(messageRowID id: Int64, _ db: Database) throws {
+        guard let sha: String = try String.fetchOne(db, sql: "SELECT sha256 FROM message WHERE id = ?", arguments: [id]),
+              let location = try PackStore.location(of: sha, db) else { return }
+        let parsed = MessageParser.parse(try Gzip.decompress(packs.readMember(at: location)))
+        let names = try String?.fetchAll(db, sql: "SELECT name FROM attachment WHERE message = ? ORDER BY id", arguments: [id]).compactMap { $0 }
+        let search = MessagePreparer.searchColumns(parsed, attachmentNames: names)
+        try db.cachedStatement(sql: """
+            INSERT INTO message_fts (rowid, subject, from_addr, to_addr, cc_addr, bcc_addr, body, attachment)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [id, search.subject, search.from, search.to, search.cc, search.bcc, search.body, search.attachment])
+    }
+
+    /// End of an import in matched_only mode: replies that no parent filed during the run are
+    /// excluded for good, as the spec wants (no content: their rows go, their original is no
+    /// longer indexed). Returns how many, so the ledger can move them from stored to excluded.
+    func purgeUnmatchedReplies(_ db: Database) throws -> Int {
+        let ids = try Int64.fetchAll(db, sql: """
+            SELECT id FROM message WHERE first_run = ? AND status = 'stored' AND filing = 'excluded' AND filing_reason = 'unmatched'
+            """, arguments: [runID])
+        for id in ids {
+            for table in ["address", "reference", "attachment"] {
+                try db.execute(sql: "DELETE FROM \(table) WHERE message = ?", arguments: [id])
+            }
+            try db.execute(sql: """
+                DELETE FROM blob WHERE sha256 = (SELECT sha256 FROM message WHERE id = ?)
+                  AND NOT EXISTS (SELECT 1 FROM message WHERE sha256 = blob.sha256 AND status = 'stored' AND id != ?)
+                """, arguments: [id, id])
+            try db.execute(sql: """
+                UPDATE message SET status = 'excluded', reason = 'unmatched', subject = NULL, from_address = NULL,
+                                   from_name = NULL, attachment_count = 0 WHERE id = ?
+                """, arguments: [id])
+        }
+        return ids.count
     }
 }
 

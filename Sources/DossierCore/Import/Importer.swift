@@ -151,7 +151,7 @@ public final class Importer {
         }
 
         // Writer: this thread, in sequence order, in batches.
-        let writer = ArchiveWriter(runID: runID, filer: filer)
+        let writer = ArchiveWriter(runID: runID, filer: filer, packs: archive.packs)
         let checkpointer = try? WALCheckpointer(pool: archive.database)
         var failure: Error?
         var pending: [(PreparedItem, Int, Int64)] = []
@@ -231,6 +231,19 @@ public final class Importer {
         }
         if failure == nil {
             do { try commit(final: true) } catch { failure = error }
+        }
+        if failure == nil && filer.index.rules.mode == .matchedOnly {
+            do {
+                var next = ledger
+                try archive.database.write { db in
+                    let purged = try writer.purgeUnmatchedReplies(db)
+                    next.stored -= purged
+                    next.excluded += purged
+                    if purged > 0 { next.excludedReasons["unmatched", default: 0] += purged }
+                    try next.save(db)
+                }
+                ledger = next
+            } catch { failure = error }
         }
         group.wait()
         do { try checkpointer?.finish() } catch { failure = failure ?? error }

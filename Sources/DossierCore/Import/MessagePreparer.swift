@@ -101,6 +101,24 @@ struct MessagePreparer: Sendable {
         return String(sha256.prefix(16))
     }
 
+    /// The text a message contributes to the search index.
+    static func searchColumns(_ parsed: ParsedMessage, attachmentNames: [String]) -> SearchColumns {
+        func column(_ list: [MailAddress]) -> String {
+            list.map { address in
+                if let name = address.name, !name.isEmpty { return name + " " + address.address }
+                return address.address
+            }.joined(separator: "\n")
+        }
+        return SearchColumns(
+            subject: parsed.subject ?? "",
+            from: column(parsed.from + parsed.sender + parsed.replyTo),
+            to: column(parsed.to),
+            cc: column(parsed.cc),
+            bcc: column(parsed.bcc),
+            body: parsed.bodyText,
+            attachment: attachmentNames.joined(separator: "\n"))
+    }
+
     static func describe(_ parsed: ParsedMessage, raw: RawMessage, sha256: String,
                          attachments: [StoredAttachment], decision: ImportDecision) -> PreparedMessage {
         let messageID = parsed.messageID.flatMap { $0.isEmpty ? nil : $0 }
@@ -118,20 +136,7 @@ struct MessagePreparer: Sendable {
         references += parsed.inReplyTo.map { ("in-reply-to", $0) }
         references += parsed.references.map { ("references", $0) }
 
-        func column(_ list: [MailAddress]) -> String {
-            list.map { address in
-                if let name = address.name, !name.isEmpty { return name + " " + address.address }
-                return address.address
-            }.joined(separator: "\n")
-        }
-        let search = SearchColumns(
-            subject: parsed.subject ?? "",
-            from: column(parsed.from + parsed.sender + parsed.replyTo),
-            to: column(parsed.to),
-            cc: column(parsed.cc),
-            bcc: column(parsed.bcc),
-            body: parsed.bodyText,
-            attachment: attachments.compactMap(\.name).joined(separator: "\n"))
+        let search = searchColumns(parsed, attachmentNames: attachments.compactMap(\.name))
 
         let from = parsed.from.first ?? parsed.sender.first
         return PreparedMessage(

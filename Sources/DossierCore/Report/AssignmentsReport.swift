@@ -80,8 +80,10 @@ public enum AssignmentsReport {
         // Quarantined inputs: one line per distinct bytes (per path when nothing could be read).
         var seen: [String: Int] = [:]
         var pending: [AssignmentLine] = []
-        for row in try Row.fetchAll(db, sql: "SELECT mailbox, path, offset, reason, sha256 FROM quarantine ORDER BY id") {
-            let sha: String? = row["sha256"]
+        let emptySHA = ContentHash.sha256Hex([])
+        for row in try Row.fetchAll(db, sql: "SELECT mailbox, path, offset, reason, size, sha256 FROM quarantine ORDER BY id") {
+            // Empty files are all the same bytes: one message, as the spec's identity rule says.
+            let sha: String? = row["sha256"] ?? ((row["size"] as Int64) == 0 && (row["reason"] as String) == "empty file" ? emptySHA : nil)
             let group = sha ?? "path:" + (row["path"] as String)
             let entry = source(row)
             if let index = seen[group] {

@@ -1,0 +1,59 @@
+import Foundation
+import XCTest
+
+/// End to end against the generator's truth: scripts/gen-corpus writes mail, a CRM directory and
+/// the expected filing of every message (every rule and precedence case as scenarios);
+/// `crm load`, `import` and `report assignments` must agree with it 100 %, as scored by
+/// scripts/score (which exits non-zero below 100 %).
+final class FilingAccuracyTests: XCTestCase {
+    private var repository: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+
+    private func python(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") else { throw XCTSkip("python3 is not installed") }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = arguments
+        process.currentDirectoryURL = repository
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+    }
+
+    private func check(format: String, mode: [String] = []) throws {
+        let dir = try TemporaryDirectory()
+        let generated = try python(["scripts/gen-corpus", "--messages", "1500", "--seed", "3", "--format", format,
+                                    "--out", dir.sub("corpus"), "--quiet"] + mode)
+        XCTAssertEqual(generated.status, 0, generated.output)
+        let archive = dir.sub("archive")
+        let load = try DossierCLI.run(["crm", "load", dir.sub("corpus/crm"), "--archive", archive])
+        XCTAssertEqual(load.status, 0, load.stderr)
+        let imported = try DossierCLI.run(["import", dir.sub("corpus/\(format)"), "--archive", archive, "--quiet"], timeout: 300)
+        XCTAssertEqual(imported.status, 0, imported.stderr)
+        let report = try DossierCLI.run(["report", "assignments", "--archive", archive])
+        XCTAssertEqual(report.status, 0, report.stderr)
+        try dir.write("assignments.jsonl", report.stdout)
+        // Noise is issue 5's stage: score filing alone until it exists.
+        let score = try python(["scripts/score", "--truth", dir.sub("corpus/truth.jsonl"), "--assignments", dir.sub("assignments.jsonl"),
+                                "--without-noise", "--show-mismatches", "10"] + (format == "mbox" ? ["--format", "mbox"] : []))
+        XCTAssertEqual(score.status, 0, score.output)
+        XCTAssertTrue(score.output.contains("100.000 %"), score.output)
+    }
+
+    func testMaildirCorpusIsFiledExactlyAsTheTruthSays() throws {
+        try check(format: "maildir")
+    }
+
+    func testMboxCorpusIsFiledExactlyAsTheTruthSays() throws {
+        try check(format: "mbox")
+    }
+
+    func testMatchedOnlyModeExcludesExactlyTheUnmatched() throws {
+        try check(format: "maildir", mode: ["--mode", "matched_only"])
+    }
+}
