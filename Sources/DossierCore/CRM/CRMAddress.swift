@@ -5,7 +5,10 @@ import Foundation
 public enum CRMAddress {
     /// `address` trimmed and lowercased.
     public static func normalized(_ address: String) -> String {
-        CRMValues.trimmed(address).lowercased()
+        // Addresses from parsed mail are already trimmed and lowercased: skip the copies (this
+        // runs several times for every participant of every imported message).
+        if address.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x80 && !($0 >= 65 && $0 <= 90) }) { return address }
+        return CRMValues.trimmed(address).lowercased()
     }
 
     /// A domain as people write it in a spreadsheet (`@Acme.example`, `*.acme.example`,

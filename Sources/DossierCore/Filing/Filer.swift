@@ -63,11 +63,16 @@ public struct Filer: Sendable {
         var matches: [FilingMatch] = []
         // 1. Tracking codes, anywhere a reply carries them: headers, subject, body (quoted text too).
         for (pattern, literal) in zip(index.trackingCodes, trackingLiterals) {
-            for text in [facts.headerText, facts.subject, facts.bodyText] where Self.mayContain(text, literal) {
-                for name in pattern.captures(in: text) {
-                    for record in index.records(named: name, kind: pattern.kind) {
-                        matches += expand(.trackingCode, record, matched: name)
-                    }
+            var names: [String] = []
+            for value in facts.headerValues where Self.mayContain(value, literal) {
+                names += pattern.captures(in: String(decoding: value, as: UTF8.self))
+            }
+            if Self.mayContain(facts.subject, literal) { names += pattern.captures(in: facts.subject) }
+            names += Self.captures(of: pattern, in: facts.bodyText, around: literal)
+            var seen = Set<String>()
+            for name in names where seen.insert(name).inserted {
+                for record in index.records(named: name, kind: pattern.kind) {
+                    matches += expand(.trackingCode, record, matched: name)
                 }
             }
         }
@@ -221,6 +226,43 @@ public struct Filer: Sendable {
         }
         endRun()
         return best.isEmpty ? nil : best
+    }
+
+    /// The captures of `pattern` in a long text. With a fixed part known, the regular expression
+    /// runs only on the lines that contain it (a match cannot avoid its fixed part, and tracking
+    /// codes do not span lines): NSRegularExpression first copies its whole input to UTF-16,
+    /// which over every body of a migration costs more than parsing them.
+    static func captures(of pattern: CRMCompiledPattern, in text: String, around literal: [UInt8]?) -> [String] {
+        guard let literal else { return pattern.captures(in: text) }
+        var text = text
+        return text.withUTF8 { bytes -> [String] in
+            guard let base = bytes.baseAddress else { return [] }
+            var result: [String] = []
+            var searchFrom = 0
+            while searchFrom < bytes.count {
+                let found = literal.withUnsafeBytes { needle in
+                    memmem(base + searchFrom, UInt(bytes.count - searchFrom), needle.baseAddress, UInt(needle.count))
+                }
+                guard let found else { break }
+                let at = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+                var start = at
+                while start > 0 && bytes[start - 1] != 10 && at - start < 4096 { start -= 1 }
+                var end = at + literal.count
+                while end < bytes.count && bytes[end] != 10 && end - at < 4096 { end += 1 }
+                result += pattern.captures(in: String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self))
+                searchFrom = end
+            }
+            return result
+        }
+    }
+
+    static func mayContain(_ bytes: [UInt8], _ literal: [UInt8]?) -> Bool {
+        guard let literal else { return true }
+        return bytes.withUnsafeBytes { haystack in
+            literal.withUnsafeBytes { needle in
+                memmem(haystack.baseAddress, UInt(haystack.count), needle.baseAddress, UInt(needle.count)) != nil
+            }
+        }
     }
 
     /// False only when `text` certainly lacks `literal`.

@@ -5,18 +5,19 @@ public struct FilingFacts: Sendable {
     /// (role, lowercased address) for From, Sender, Reply-To, To, Cc and Bcc.
     public var participants: [(role: String, address: String)]
     public var subject: String
-    /// Header values, one per line, where CRMs hide tracking codes (e.g. an X-header).
-    public var headerText: String
+    /// Raw header values, where CRMs hide tracking codes (e.g. an X-header); decoded only when
+    /// a pattern's fixed text is there.
+    public var headerValues: [[UInt8]]
     /// The indexed body text, quoted replies included.
     public var bodyText: String
     /// In-Reply-To first, then References, without angle brackets.
     public var references: [String]
 
-    public init(participants: [(role: String, address: String)], subject: String, headerText: String,
+    public init(participants: [(role: String, address: String)], subject: String, headerValues: [[UInt8]],
                 bodyText: String, references: [String]) {
         self.participants = participants
         self.subject = subject
-        self.headerText = headerText
+        self.headerValues = headerValues
         self.bodyText = bodyText
         self.references = references
     }
@@ -33,14 +34,9 @@ public struct FilingFacts: Sendable {
                 participants.append((role, address.normalized))
             }
         }
-        var headerText = ""
-        for field in parsed.root.headers.fields {
-            headerText += String(decoding: field.rawValue, as: UTF8.self)
-            headerText += "\n"
-        }
         var references = parsed.inReplyTo
         for id in parsed.references where !references.contains(id) { references.append(id) }
-        self.init(participants: participants, subject: parsed.subject ?? "", headerText: headerText,
+        self.init(participants: participants, subject: parsed.subject ?? "", headerValues: parsed.root.headers.fields.map(\.rawValue),
                   bodyText: parsed.bodyText, references: references)
     }
 

@@ -57,7 +57,7 @@ public struct FilingStore {
     /// Adds the matches of a message that has none yet.
     static func insertMatches(_ matches: [FilingMatch], messageRowID id: Int64, _ db: Database) throws {
         guard !matches.isEmpty else { return }
-        let insert = try db.cachedStatement(sql: "INSERT INTO filing_match (message, rule, kind, record, matched, via) VALUES (?, ?, ?, ?, ?, ?)")
+        let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO filing_match (message, rule, kind, record, matched, via) VALUES (?, ?, ?, ?, ?, ?)")
         for match in matches {
             try insert.execute(arguments: [id, match.rule.rawValue, match.record.kind.rawValue, match.record.id, match.matched,
                                            match.via?.description])
@@ -107,7 +107,7 @@ public struct FilingStore {
         try db.cachedStatement(sql: "UPDATE message SET filing = ?, filing_reason = ?, evidence = ? WHERE id = ?")
             .execute(arguments: [decision.status.rawValue, decision.reason, decision.evidence?.rawValue, id])
         try db.cachedStatement(sql: "DELETE FROM filing_match WHERE message = ?").execute(arguments: [id])
-        let insert = try db.cachedStatement(sql: "INSERT INTO filing_match (message, rule, kind, record, matched, via) VALUES (?, ?, ?, ?, ?, ?)")
+        let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO filing_match (message, rule, kind, record, matched, via) VALUES (?, ?, ?, ?, ?, ?)")
         for match in decision.matches {
             try insert.execute(arguments: [id, match.rule.rawValue, match.record.kind.rawValue, match.record.id, match.matched,
                                            match.via?.description])

@@ -191,9 +191,9 @@ public enum Schema {
                     kind TEXT NOT NULL,               -- account | contact | lead | case
                     record TEXT NOT NULL,
                     matched TEXT NOT NULL,            -- the address, domain, tag, code or parent Message-ID
-                    via TEXT                          -- contact:ID / case:ID when filed to that record's account
-                );
-                CREATE INDEX filing_match_by_message ON filing_match(message);
+                    via TEXT,                         -- contact:ID / case:ID when filed to that record's account
+                    PRIMARY KEY (message, rule, kind, record, matched)
+                ) WITHOUT ROWID;                      -- one B-tree, clustered by message: cheaper inserts
                 CREATE INDEX filing_match_by_record ON filing_match(kind, record);
                 CREATE TABLE manual_filing (
                     message INTEGER NOT NULL REFERENCES message(id) ON DELETE CASCADE,
