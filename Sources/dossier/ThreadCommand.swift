@@ -31,7 +31,7 @@ struct ThreadCommand: ParsableCommand {
         if thread.missingCount > 0 { text += " (\(grouped(thread.missingCount)) not in archive)" }
         if thread.truncated { text += "; only the first \(grouped(thread.messageCount)) are shown" }
         text += "\n"
-        let table = StreamingTable([("", 1), ("DATE", 16), ("FROM", 36), ("SUBJECT", 72), ("KEY", 16), ("FILING", 400)], sample: .max,
+        let table = StreamingTable([("", 1), ("DATE", 16), ("FROM", 40), ("SUBJECT", 72), ("KEY", 16), ("FILING", 400)], sample: .max,
                                    output: { text += $0 })
         for root in thread.roots {
             for (depth, node) in root.flattened() {

@@ -156,6 +156,8 @@ public enum ThreadBuilder {
 
         /// Linking `child` under `parent` would close a cycle: `parent` is `child` or below it.
         func wouldCycle(child: Int, parent candidate: Int) -> Bool {
+            // Only a container with descendants can be above `candidate` (the common case: none).
+            if child != candidate && children[child].isEmpty { return false }
             var current: Int? = candidate
             var steps = 0
             while let node = current {
