@@ -108,7 +108,9 @@ final class DryRunOutput: @unchecked Sendable {
                       ? "\nRe-filed when a later message of this import arrived (replies read before the message they answer); final state:\n"
                       : "\nAlready in the archive, re-filed by this import:\n")
             }
-            table?.add([tableDate(row.received), row.from ?? "-", row.subject ?? (row.status == "quarantined" ? row.path : ""),
+            // A quarantined input has no subject: its path says what it is, its end most of all.
+            let path = displayWidth(row.path) > 40 ? "…" + String(row.path.suffix(39)) : row.path
+            table?.add([tableDate(row.received), row.from ?? "-", row.subject ?? (row.status == "quarantined" ? path : ""),
                         recordList(row.records), row.context ?? "-", row.statusText])
         case .csv:
             write(csvLine([row.received.map(formatDate) ?? "", row.from ?? "", row.subject ?? "",
