@@ -96,6 +96,17 @@ final class UnassignedQueueTests: XCTestCase {
         XCTAssertEqual((intro["suggestions"] as? [[String: Any]])?.compactMap { $0["basis"] as? String }, ["directory", "thread", "thread"])
         XCTAssertEqual(best(intro).record, "account:OTHER")
         XCTAssertEqual(best(intro).why, "domain other.example is account:OTHER (Other Ltd)'s in the CRM directory in force (filed under an earlier one; dossier rematch re-files)")
+
+        // A record someone took the message out of by hand is not suggested again.
+        let archive = try Archive.open(at: fixture.archive, create: false)
+        try archive.database.write { db in
+            try db.execute(sql: """
+                INSERT INTO manual_filing (message, action, kind, record, at)
+                SELECT id, 'unassign', 'account', 'OTHER', '2024-03-20T00:00:00Z' FROM message WHERE message_id = 'u1@other.example'
+                """)
+        }
+        let again = try XCTUnwrap(try queue(fixture).first { $0["key"] as? String == fixture.key("u1@other.example") })
+        XCTAssertEqual(best(again).record, "account:GLOBEX")
     }
 
     func testTextHelpers() {

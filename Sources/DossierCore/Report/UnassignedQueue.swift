@@ -88,7 +88,8 @@ public struct UnassignedItem: Sendable, Encodable {
 ///   (`de.acme.example` and `uk.acme.example`), or the account's domain is its subdomain;
 /// - a participant's domain has an account domain's name under another ending (`acme.com` for
 ///   `acme.example`).
-/// Free-mail and internal domains never suggest by domain.
+/// Free-mail and internal domains never suggest by domain, and a record a person removed the
+/// message from by hand is never suggested for it again.
 public struct UnassignedQueue: Sendable {
     public let index: CRMIndex
     private let filer: Filer
@@ -264,8 +265,9 @@ public struct UnassignedQueue: Sendable {
             }
         }
 
-        // One suggestion per record, the strongest basis (stable: the first found of it).
-        var seen = Set<CRMRecordRef>()
+        // One suggestion per record, the strongest basis (stable: the first found of it); never a
+        // record a person took the message out of (`dossier unassign`).
+        var seen = try FilingStore.manual(of: id, db).removed
         return found.enumerated().sorted { a, b in
             a.element.basis != b.element.basis ? a.element.basis < b.element.basis : a.offset < b.offset
         }.map(\.element).filter { seen.insert($0.record).inserted }
