@@ -113,7 +113,7 @@ final class DryRunOutput: @unchecked Sendable {
             table?.add([tableDate(row.received), row.from ?? "-", row.subject ?? (row.status == "quarantined" ? path : ""),
                         recordList(row.records), row.context ?? "-", row.statusText])
         case .csv:
-            write(csvLine([row.received.map(formatDate) ?? "", row.from ?? "", row.subject ?? "",
+            write(csvLine([row.received.map(isoDate) ?? "", row.from ?? "", row.subject ?? "",
                            row.records.map(\.description).joined(separator: "; "), row.context ?? "", row.status, row.reason ?? "",
                            row.key ?? "", row.mailbox, row.path, row.offset.map(String.init) ?? "", row.update ?? ""]))
         case .json:

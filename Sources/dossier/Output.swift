@@ -1,6 +1,9 @@
 import ArgumentParser
 import DossierCore
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `--format` of the listing commands (report unassigned, import --dry-run).
 enum ListFormat: String, ExpressibleByArgument, CaseIterable {
@@ -10,11 +13,27 @@ enum ListFormat: String, ExpressibleByArgument, CaseIterable {
 /// `2024-03-05 10:00` (UTC): a date short enough for a table column.
 func tableDate(_ date: Date?) -> String {
     guard let date else { return "-" }
-    let formatter = DateFormatter()
-    formatter.locale = Locale(identifier: "en_US_POSIX")
-    formatter.timeZone = TimeZone(identifier: "UTC")
-    formatter.dateFormat = "yyyy-MM-dd HH:mm"
-    return formatter.string(from: date)
+    let t = utcFields(date)
+    return "\(pad(t.year, 4))-\(pad(t.month, 2))-\(pad(t.day, 2)) \(pad(t.hour, 2)):\(pad(t.minute, 2))"
+}
+
+/// `2024-03-05T10:00:00Z`, as `formatDate` and JSON give it. Listings format a date per row, and
+/// a Foundation date formatter made per row cost more than the rest of the row.
+func isoDate(_ date: Date) -> String {
+    let t = utcFields(date)
+    return "\(pad(t.year, 4))-\(pad(t.month, 2))-\(pad(t.day, 2))T\(pad(t.hour, 2)):\(pad(t.minute, 2)):\(pad(t.second, 2))Z"
+}
+
+private func utcFields(_ date: Date) -> (year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int) {
+    var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+    var parts = tm()
+    gmtime_r(&seconds, &parts)
+    return (Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
+}
+
+private func pad(_ value: Int, _ width: Int) -> String {
+    let digits = String(value)
+    return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
 }
 
 /// `account:ACME, case:K1`, or `-`.
@@ -40,11 +59,19 @@ func csvLine(_ cells: [String]) -> String {
 
 /// One compact JSON object for a streamed listing.
 func jsonLine<T: Encodable>(_ value: T) throws -> String {
+    String(decoding: try lineEncoder.encode(value), as: UTF8.self)
+}
+
+/// Made once: the listings encode a row at a time. Used from the command's own thread only.
+private let lineEncoder: JSONEncoder = {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    encoder.dateEncodingStrategy = .iso8601
-    return String(decoding: try encoder.encode(value), as: UTF8.self)
-}
+    encoder.dateEncodingStrategy = .custom { date, encoder in
+        var container = encoder.singleValueContainer()
+        try container.encode(isoDate(date))
+    }
+    return encoder
+}()
 
 /// Terminal columns `text` takes: East Asian wide and full-width characters (and emoji) take two,
 /// combining marks and zero-width characters none, the rest one.

@@ -59,7 +59,7 @@ struct UnassignedReportCommand: ParsableCommand {
                     writeOut(csvLine(["date", "from", "subject", "key", "external", "suggested", "suggested_name", "basis", "why"]))
                     try queue.write(db, newestFirst: newest, limit: limit) { item in
                         let suggestion = item.suggestions.first
-                        writeOut(csvLine([item.date.map(formatDate) ?? "", item.from ?? "", item.subject ?? "", item.key,
+                        writeOut(csvLine([item.date.map(isoDate) ?? "", item.from ?? "", item.subject ?? "", item.key,
                                           item.external.joined(separator: "; "), suggestion?.record.description ?? "",
                                           suggestion?.name ?? "", suggestion?.basis.rawValue ?? "", suggestion?.why ?? ""]))
                     }
