@@ -14,6 +14,6 @@ struct Dossier: ParsableCommand {
             corrupt or from a newer Dossier; 4 interrupted (Ctrl-C; run the same import again to \
             resume); 64 bad command-line usage.
             """,
-        subcommands: [Import.self, Search.self, Show.self, Report.self, CRM.self]
+        subcommands: [Import.self, Search.self, Show.self, Report.self, CRM.self, ThreadCommand.self, ClientCommand.self]
     )
 }

@@ -39,19 +39,28 @@ struct Import: ParsableCommand {
     @Flag(help: "No progress bar and no ledger table.")
     var quiet = false
 
+    @Flag(help: "Preview: read, file and decide everything, write nothing; one row per message read.")
+    var dryRun = false
+
+    @Option(help: "With --dry-run: table, csv or json.")
+    var format: ListFormat?
+
+    @Option(help: ArgumentHelp("With --dry-run: file against this CRM directory instead of the one in force (it is not loaded).",
+                               valueName: "dir"))
+    var crm: String?
+
     func validate() throws {
         if paths.isEmpty { throw ValidationError("give at least one path to import") }
         if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
+        if !dryRun && format != nil { throw ValidationError("--format goes with --dry-run (the ledger's format is --json)") }
+        if !dryRun && crm != nil { throw ValidationError("--crm goes with --dry-run (load a directory with dossier crm load)") }
+        if dryRun && json && format != nil && format != .json { throw ValidationError("--json and --format \(format!.rawValue) disagree") }
     }
 
     func run() throws {
+        if dryRun { return try runDryRun() }
         let ledger = try guarded { () -> RunLedger in
-            var options = ImportOptions(paths: paths)
-            options.mailbox = mailbox
-            options.folderGlobs = folders
-            options.window = try DateWindow.days(since: since, until: until)
-            if let workers { options.workers = workers }
-            options.commandLine = CommandLine.arguments
+            let options = try importOptions()
             // Plan first so that a bad path fails before an archive is created.
             _ = try SourcePlanner.plan(paths: paths, mailbox: mailbox, folderGlobs: folders)
             let archive = try openArchive(archiveOptions, create: true)
@@ -76,6 +85,19 @@ struct Import: ParsableCommand {
             throw Exit.interrupted
         default: break
         }
+    }
+}
+
+extension Import {
+    /// The library's options from the command line.
+    func importOptions() throws -> ImportOptions {
+        var options = ImportOptions(paths: paths)
+        options.mailbox = mailbox
+        options.folderGlobs = folders
+        options.window = try DateWindow.days(since: since, until: until)
+        if let workers { options.workers = workers }
+        options.commandLine = CommandLine.arguments
+        return options
     }
 }
 

@@ -19,6 +19,12 @@ public struct ImportOptions: Sendable {
     public var batchSize: Int = 1000
     /// The command line, recorded with the run.
     public var commandLine: [String] = []
+    /// `--dry-run`: the whole run happens in one transaction that is rolled back at the end, and no
+    /// object (pack, attachment, quarantine file) is written; duplicates and thread filing are
+    /// decided against the archive as it is. See `Importer.dryRun(archiveAt:options:...)`.
+    public var dryRun = false
+    /// The CRM directory to file against instead of the one in force (`--dry-run --crm DIR`).
+    public var directory: CRMDirectory?
 
     public init(paths: [String]) {
         self.paths = paths
@@ -55,14 +61,36 @@ public final class Importer {
     }
 
     /// Plans the sources (throws `SourceError.notFound` before anything is written), then imports.
+    /// - Parameter preview: called with one row per item read, in read order, as the writer
+    ///   stores it (and at the end with rows for messages re-filed after their row was given).
     public func run(cancellation: CancellationFlag = CancellationFlag(),
-                    progress: ((ImportProgress) -> Void)? = nil) throws -> RunLedger {
+                    progress: ((ImportProgress) -> Void)? = nil,
+                    preview: ((ImportPreviewRow) -> Void)? = nil) throws -> RunLedger {
         let plan = try SourcePlanner.plan(paths: options.paths, mailbox: options.mailbox, folderGlobs: options.folderGlobs,
                                           excluding: [archive.path])
+        // The CRM directory in force (an empty one when none was loaded: everything unassigned).
+        let directory = try options.directory ?? archive.database.read { try CRMStore.activeDirectory(in: $0) } ?? CRMDirectory()
+        guard options.dryRun else {
+            return try run(plan, directory, WriteSession(pool: archive.database, held: nil), cancellation, progress, preview)
+        }
+        // Dry run: everything the writer does happens in one transaction that is rolled back, so
+        // the run sees (and files against) the archive as it is and leaves it as it was.
+        var ledger: RunLedger?
+        try archive.database.writeWithoutTransaction { db in
+            try db.inTransaction(.immediate) {
+                ledger = try run(plan, directory, WriteSession(pool: archive.database, held: db), cancellation, progress, preview)
+                return .rollback
+            }
+        }
+        return ledger!
+    }
+
+    private func run(_ plan: SourcePlan, _ directory: CRMDirectory, _ session: WriteSession, _ cancellation: CancellationFlag,
+                     _ progress: ((ImportProgress) -> Void)?, _ preview: ((ImportPreviewRow) -> Void)?) throws -> RunLedger {
         let started = Date()
         let startedAt = Timestamp.format(started)
         let arguments = String(decoding: try JSONEncoder().encode(options.commandLine), as: UTF8.self)
-        let runID = try archive.database.write { db -> Int64 in
+        let runID = try session.write { db -> Int64 in
             try db.execute(sql: "INSERT INTO run (command, arguments, started_at, status) VALUES ('import', ?, ?, 'running')",
                            arguments: [arguments, startedAt])
             return db.lastInsertedRowID
@@ -70,8 +98,6 @@ public final class Importer {
         var ledger = RunLedger(run: runID, command: "import", status: "running", startedAt: startedAt)
         ledger.sources = plan.sources.count
 
-        // The CRM directory in force (an empty one when none was loaded: everything unassigned).
-        let directory = try archive.database.read { try CRMStore.activeDirectory(in: $0) } ?? CRMDirectory()
         let filer = Filer(index: CRMIndex(directory))
         // --since/--until override rules.yaml's window.
         let window = options.window.isUnbounded ? directory.rules.window.dateWindow : options.window
@@ -80,7 +106,7 @@ public final class Importer {
         let pendingBlobs = PendingBlobs()
         let preparer = MessagePreparer(objects: archive.objects, database: archive.database, pending: pendingBlobs,
                                        classifiers: classifiers, filer: filer, compressionLevel: options.compressionLevel,
-                                       limits: .default)
+                                       limits: .default, dryRun: options.dryRun)
 
         let budget = ByteBudget(limit: 32 << 20)
         let work = BlockingQueue<(Int, Reading)>(capacity: 256)
@@ -152,7 +178,7 @@ public final class Importer {
 
         // Writer: this thread, in sequence order, in batches.
         let writer = ArchiveWriter(runID: runID, filer: filer, packs: archive.packs)
-        let checkpointer = try? WALCheckpointer(pool: archive.database)
+        let checkpointer = options.dryRun ? nil : try? WALCheckpointer(pool: archive.database)
         var failure: Error?
         var pending: [(PreparedItem, Int, Int64)] = []
         var pendingBudget = 0
@@ -167,16 +193,19 @@ public final class Importer {
             // Objects first, rows second: a committed row must never point at an object that is
             // still only in the page cache. Every object of this batch is written by now, so the
             // flush runs on another thread while the rows are inserted, and the commit waits for it.
+            // (A dry run writes no objects: nothing to flush.)
             let objects = archive.objects
-            let flush = BackgroundTask { try objects.flush() }
-            try archive.database.write { db in
+            let flush = options.dryRun ? nil : BackgroundTask { try objects.flush() }
+            try session.write { db in
                 for (item, _, bytes) in batch {
-                    next.count(try writer.write(item, db))
+                    let outcome = try writer.write(item, db)
+                    next.count(outcome)
                     next.bytes += bytes
+                    if let preview { preview(try ImportPreview.row(for: item, outcome: outcome, db)) }
                 }
                 next.seconds = now.timeIntervalSince(started)
                 try next.save(db)
-                try flush.wait()
+                try flush?.wait()
             }
             checkpointer?.committed()
             // Indexed now: later copies find these originals in the database.
@@ -235,7 +264,7 @@ public final class Importer {
         if failure == nil && filer.index.rules.mode == .matchedOnly {
             do {
                 var next = ledger
-                try archive.database.write { db in
+                try session.write { db in
                     let purged = try writer.purgeUnmatchedReplies(db)
                     next.stored -= purged
                     next.excluded += purged
@@ -247,6 +276,11 @@ public final class Importer {
         }
         group.wait()
         do { try checkpointer?.finish() } catch { failure = failure ?? error }
+        if failure == nil, let preview {
+            // Rows given before a later message of this run re-filed them (a reply read before the
+            // message it answers), and messages already in the archive that this run re-files.
+            do { try session.write { db in try ImportPreview.refiled(run: runID, db, emit: preview) } } catch { failure = error }
+        }
 
         ledger.finishedAt = Timestamp.now()
         ledger.seconds = Date().timeIntervalSince(started)
@@ -259,7 +293,7 @@ public final class Importer {
             ledger.status = "completed"
         }
         let final = ledger
-        try archive.database.write { db in try final.save(db) }
+        try session.write { db in try final.save(db) }
         if let failure { logger.error("import failed: \(failure)") }
         return ledger
     }
@@ -273,6 +307,18 @@ public final class Importer {
         if case SourceError.corrupt(_, let offset, _) = error { return offset }
         if case SourceError.tooLarge(_, let offset, _) = error { return offset }
         return nil
+    }
+}
+
+/// Where the importer writes: the pool, one transaction per call; or, in a dry run, the one
+/// connection already inside the run's transaction.
+private struct WriteSession {
+    let pool: DatabasePool
+    let held: Database?
+
+    func write<T>(_ body: (Database) throws -> T) throws -> T {
+        if let held { return try body(held) }
+        return try pool.write(body)
     }
 }
 

@@ -20,13 +20,15 @@ struct MessagePreparer: Sendable {
     let filer: Filer
     let compressionLevel: Int32
     let limits: ParseLimits
+    /// `import --dry-run`: decide everything, write no object (no pack, attachment or quarantine file).
+    var dryRun = false
 
     func prepare(_ raw: RawMessage, packs: PackWriter) -> PreparedItem {
         let bytes = raw.bytes
         let sha256 = ContentHash.sha256Hex(bytes)
         if let reason = MessageParser.rejectionReason(bytes) {
             do {
-                if !bytes.isEmpty {
+                if !bytes.isEmpty && !dryRun {
                     try objects.writeIfAbsent(.quarantine, sha256: sha256, bytes: Gzip.compress(bytes, level: compressionLevel))
                 }
             } catch {
@@ -63,7 +65,7 @@ struct MessagePreparer: Sendable {
         var blob: PackLocation?
         if decision == .keep {
             do {
-                if pending.claim(sha256) {
+                if !dryRun && pending.claim(sha256) {
                     if try database.unsafeRead({ try PackStore.contains(sha256, $0) }) {
                         pending.release([sha256])
                     } else {
@@ -73,7 +75,7 @@ struct MessagePreparer: Sendable {
                 attachments.reserveCapacity(parsed.attachments.count)
                 for attachment in parsed.attachments {
                     let digest = ContentHash.sha256Hex(attachment.data)
-                    try objects.writeIfAbsent(.attachment, sha256: digest, bytes: attachment.data)
+                    if !dryRun { try objects.writeIfAbsent(.attachment, sha256: digest, bytes: attachment.data) }
                     attachments.append(StoredAttachment(
                         part: attachment.partNumber,
                         name: AttachmentName.sanitize(attachment.fileName),
