@@ -85,7 +85,7 @@ public struct FilingStore {
                                              arguments: [id])
         let thread = try Self.threadMatches(references: references, excluding: id, db)
         let manual = try Self.manual(of: id, db)
-        var decision = Filer.combine(direct: direct, thread: thread, manual: manual, mode: filer.index.rules.mode)
+        var decision = filer.combine(direct: direct, thread: thread, manual: manual)
         // A stored message is never dropped to "excluded, unmatched" after the fact: its content is here.
         if decision.status == .excluded { decision = FilingDecision(status: .unassigned) }
         guard Set(decision.matches) != Set(current) else { return false }
