@@ -40,6 +40,8 @@ func guarded<T>(_ body: () throws -> T) throws -> T {
         fail("bad query: \(error.description)", Exit.badInput)
     } catch let error as MessageContentError {
         fail(error.description, Exit.badInput)
+    } catch let error as FilingError {
+        fail(error.description, Exit.badInput)
     } catch let error as CRMSnapshotError {
         fail(error.description, Exit.badArchive)
     } catch {

@@ -103,8 +103,9 @@ public struct Filer: Sendable {
         return Self.normalized(matches)
     }
 
-    /// A record and what filing to it implies: a contact's or a case's account too.
-    private func expand(_ rule: FilingRule, _ record: CRMRecordRef, matched: String) -> [FilingMatch] {
+    /// A record and what filing to it implies: a contact's or a case's account too (`via` names
+    /// the record that brought the account in). Rules and manual assignments expand alike.
+    public func expand(_ rule: FilingRule, _ record: CRMRecordRef, matched: String) -> [FilingMatch] {
         var result = [FilingMatch(rule: rule, record: record, matched: matched)]
         switch record.kind {
         case .contact:
@@ -142,19 +143,33 @@ public struct Filer: Sendable {
     /// an exclusion; manual removals take a record out for good.
     public func decide(_ pre: PreFiling, thread: [FilingMatch] = [], manual: ManualFiling = ManualFiling(),
                        noise: String? = nil) -> FilingDecision {
+        precedingDecision(pre, manual: manual, noise: noise)
+            ?? combine(direct: pre.direct, thread: thread, manual: manual)
+    }
+
+    /// The decision when a status ranked above filing applies (excluded by blacklist or excluded
+    /// contact, noise, internal), else nil: the message is filed or unassigned by the rules, and
+    /// only then does the thread rule count for it (and through it, for its replies).
+    public func precedingDecision(_ pre: PreFiling, manual: ManualFiling = ManualFiling(), noise: String? = nil) -> FilingDecision? {
         if let reason = pre.exclusion { return FilingDecision(status: .excluded, reason: reason) }
         if let noise, manual.assigned.isEmpty { return FilingDecision(status: .noise, reason: noise) }
         if manual.assigned.isEmpty && pre.isInternal { return FilingDecision(status: .internal) }
-        return Self.combine(direct: pre.direct, thread: thread, manual: manual, mode: index.rules.mode)
+        return nil
     }
 
-    /// Filed to the union of every match, else unassigned (excluded, unmatched, in matched_only mode).
-    static func combine(direct: [FilingMatch], thread: [FilingMatch], manual: ManualFiling, mode: CRMMode) -> FilingDecision {
-        let manualMatches = manual.assigned.map { FilingMatch(rule: .manual, record: $0, matched: "dossier assign") }
-        let all = normalized(direct + thread + manualMatches).filter { !manual.removed.contains($0.record) }
+    /// Filed to the union of every match, else unassigned (excluded, unmatched, in matched_only
+    /// mode). A manual assignment of a contact or case files to its account too, as a rule's
+    /// match would; a manual removal takes out the record and whatever it brought in (`via`).
+    public func combine(direct: [FilingMatch], thread: [FilingMatch], manual: ManualFiling) -> FilingDecision {
+        let all = Self.normalized(direct + thread + manualMatches(manual)).filter { !manual.excludes($0) }
         if !all.isEmpty { return FilingDecision(status: .filed, matches: all) }
-        if mode == .matchedOnly { return FilingDecision(status: .excluded, reason: "unmatched") }
+        if index.rules.mode == .matchedOnly { return FilingDecision(status: .excluded, reason: "unmatched") }
         return FilingDecision(status: .unassigned)
+    }
+
+    /// The matches a person's assignments stand for, expanded like a rule's.
+    public func manualMatches(_ manual: ManualFiling) -> [FilingMatch] {
+        manual.assigned.flatMap { expand(.manual, $0, matched: ManualFiling.matchedText) }
     }
 
     /// Deduplicated, strongest rule first, then record order: a stable order for storage and `why`.
@@ -301,4 +316,12 @@ public struct ManualFiling: Sendable, Equatable {
     }
 
     public var isEmpty: Bool { assigned.isEmpty && removed.isEmpty }
+
+    /// The `matched` text of a manual match.
+    public static let matchedText = "dossier assign"
+
+    /// A match this person took out: its record, or the record it came through (`via`).
+    public func excludes(_ match: FilingMatch) -> Bool {
+        removed.contains(match.record) || match.via.map(removed.contains) == true
+    }
 }

@@ -43,6 +43,28 @@ public struct FilingStore {
         return result
     }
 
+    /// "reply" when the message answers one the firm sent (an outbound message in the archive,
+    /// or a Message-ID minted in an internal domain), else "new".
+    func context(references: [String], _ db: Database) throws -> ConversationContext {
+        let statement = try db.cachedStatement(sql: "SELECT direction FROM message WHERE message_id = ?")
+        return try Self.context(references: references, index: filer.index) { reference in
+            try String.fetchOne(statement, arguments: [reference]).flatMap(Direction.init(rawValue:))
+        }
+    }
+
+    /// `context(references:)` with the archive's directions given by `direction` (nil for a
+    /// Message-ID the archive does not hold, or holds without a direction: excluded).
+    static func context(references: [String], index: CRMIndex, direction: (String) throws -> Direction?) rethrows -> ConversationContext {
+        for reference in references {
+            if let known = try direction(reference) {
+                if known == .outbound { return .reply }
+            } else if let at = reference.lastIndex(of: "@"), index.isInternalDomain(String(reference[reference.index(after: at)...])) {
+                return .reply
+            }
+        }
+        return .new
+    }
+
     /// Rule 2 alone (see `lookup`).
     static func threadMatches(references: [String], excluding selfID: Int64?, index: CRMIndex, _ db: Database) throws -> [FilingMatch] {
         try lookup(references: references, excluding: selfID, index: index, db).matches
@@ -142,12 +164,94 @@ public struct FilingStore {
                                              arguments: [id])
         let thread = try Self.threadMatches(references: references, excluding: id, index: filer.index, db)
         let manual = try Self.manual(of: id, db)
-        var decision = Filer.combine(direct: direct, thread: thread, manual: manual, mode: filer.index.rules.mode)
+        var decision = filer.combine(direct: direct, thread: thread, manual: manual)
         // A stored message is never dropped to "excluded, unmatched" after the fact: its content is here.
         if decision.status == .excluded { decision = FilingDecision(status: .unassigned) }
         guard Set(decision.matches) != Set(current) else { return false }
         try save(decision, messageRowID: id, db)
         return true
+    }
+
+    /// Re-decides one message (whose facts `pre` were just derived from its original, with the
+    /// manual decisions now in the archive) and, with it, every reply that inherits from it
+    /// (transitively): the thread rule is solved over that set at once (`ThreadConvergence`),
+    /// the parents outside it counting with the records they have. Writes what changed and
+    /// returns it, the message itself first.
+    func redecide(messageRowID id: Int64, pre: PreFiling, _ db: Database) throws -> [FilingChange] {
+        struct Member {
+            var id: Int64
+            var key: String
+            var status: String
+            var reason: String?
+            var evidence: String?
+            var matches: [FilingMatch]
+            var preceding: FilingDecision?
+        }
+        guard let row = try Row.fetchOne(db, sql: "SELECT key, message_id, status, filing, filing_reason, evidence FROM message WHERE id = ?",
+                                         arguments: [id]) else { return [] }
+        let stored = (row["status"] as String) == "stored"
+        let status: String = row["filing"] ?? (stored ? FilingStatus.unassigned.rawValue : FilingStatus.excluded.rawValue)
+        let reason: String? = row["filing_reason"]
+        let manual = try Self.manual(of: id, db)
+        let preceding = filer.precedingDecision(pre, manual: manual, noise: status == FilingStatus.noise.rawValue ? reason : nil)
+        var nodes = [ThreadConvergence.Node(messageID: row["message_id"], references: pre.references, byRules: preceding == nil,
+                                            direct: pre.direct, manual: manual)]
+        var members = [Member(id: id, key: row["key"], status: status, reason: reason, evidence: row["evidence"],
+                              matches: try Self.matches(of: id, db), preceding: preceding)]
+
+        // The replies that inherit from it, transitively: stored and filed by the rules (a
+        // stored message left unmatched in matched_only mode may become filed too).
+        let children = try db.cachedStatement(sql: """
+            SELECT DISTINCT m.id, m.key, m.message_id, m.filing, m.filing_reason, m.evidence
+            FROM reference r JOIN message m ON m.id = r.message
+            WHERE r.message_id = ? AND m.status = 'stored'
+              AND (m.filing IN ('filed', 'unassigned') OR (m.filing = 'excluded' AND m.filing_reason = 'unmatched'))
+            """)
+        let references = try db.cachedStatement(sql: "SELECT message_id FROM reference WHERE message = ? ORDER BY position")
+        var queue: [String] = (row["message_id"] as String?).map { [$0] } ?? []
+        var inGraph: Set<Int64> = [id]
+        while let parent = queue.popLast() {
+            for child in try Row.fetchAll(children, arguments: [parent]) {
+                let childID: Int64 = child["id"]
+                guard inGraph.insert(childID).inserted else { continue }
+                let current = try Self.matches(of: childID, db)
+                nodes.append(ThreadConvergence.Node(
+                    messageID: child["message_id"], references: try String.fetchAll(references, arguments: [childID]), byRules: true,
+                    direct: current.filter { $0.rule != .thread && $0.rule != .manual }, manual: try Self.manual(of: childID, db)))
+                members.append(Member(id: childID, key: child["key"], status: child["filing"], reason: child["filing_reason"],
+                                      evidence: child["evidence"], matches: current, preceding: nil))
+                if let messageID: String = child["message_id"] { queue.append(messageID) }
+            }
+        }
+
+        // Parents outside the set keep what they have.
+        let inside = Set(nodes.compactMap(\.messageID))
+        let filedRecords = try db.cachedStatement(sql: """
+            SELECT DISTINCT f.kind, f.record FROM message m JOIN filing_match f ON f.message = m.id
+            WHERE m.message_id = ? AND m.filing = 'filed'
+            """)
+        var outside: [String: [CRMRecordRef]] = [:]
+        for node in nodes where node.byRules {
+            for reference in node.references where !inside.contains(reference) && outside[reference] == nil {
+                outside[reference] = try Row.fetchAll(filedRecords, arguments: [reference]).compactMap { record in
+                    CRMRecordKind(rawValue: record[0]).map { CRMRecordRef($0, record[1]) }
+                }
+            }
+        }
+
+        let thread = ThreadConvergence(nodes: nodes, outside: outside).solve(filer: filer)
+        var changes: [FilingChange] = []
+        for (index, member) in members.enumerated() {
+            let node = nodes[index]
+            let decision = member.preceding ?? filer.combine(direct: node.direct, thread: thread[index], manual: node.manual)
+            guard decision.status.rawValue != member.status || decision.reason != member.reason
+                    || decision.evidence?.rawValue != member.evidence || Set(decision.matches) != Set(member.matches) else { continue }
+            try save(decision, messageRowID: member.id, db)
+            changes.append(FilingChange(key: member.key, oldStatus: member.status, newStatus: decision.status.rawValue,
+                                        oldRecords: Array(Set(member.matches.map(\.record))).sorted().map(\.description),
+                                        newRecords: decision.records.map(\.description)))
+        }
+        return changes
     }
 
     /// The stored matches of a message.
@@ -170,6 +274,35 @@ public struct FilingStore {
             if (row[0] as String) == "assign" { manual.assigned.append(record) } else { manual.removed.insert(record) }
         }
         return manual
+    }
+}
+
+/// One message whose filing changed: status and records before and after.
+public struct FilingChange: Sendable, Codable, Equatable {
+    public var key: String
+    public var oldStatus: String
+    public var newStatus: String
+    /// `kind:id`, sorted (accounts, contacts, leads, cases).
+    public var oldRecords: [String]
+    public var newRecords: [String]
+
+    public init(key: String, oldStatus: String, newStatus: String, oldRecords: [String], newRecords: [String]) {
+        self.key = key
+        self.oldStatus = oldStatus
+        self.newStatus = newStatus
+        self.oldRecords = oldRecords
+        self.newRecords = newRecords
+    }
+
+    /// Whether the records moved (not only the status or the evidence).
+    public var recordsChanged: Bool { oldRecords != newRecords }
+
+    enum CodingKeys: String, CodingKey {
+        case key
+        case oldStatus = "old_status"
+        case newStatus = "new_status"
+        case oldRecords = "old_records"
+        case newRecords = "new_records"
     }
 }
 

@@ -64,7 +64,9 @@ public enum MessageParser {
     /// text. Attachments: leaf parts with disposition `attachment` or a file name, and non-text
     /// leaves (images, application/*, transfer-encoded message/rfc822...). Containers are never
     /// attachments; parts left opaque by the nesting limit are kept in the original bytes only.
-    public static func parse(_ bytes: [UInt8], limits: ParseLimits = .default) -> ParsedMessage {
+    /// `attachmentData: false` lists attachments without decoding their bytes (`data` empty), for
+    /// callers that only need the headers and text (re-filing).
+    public static func parse(_ bytes: [UInt8], limits: ParseLimits = .default, attachmentData: Bool = true) -> ParsedMessage {
         let root = MIMEParser.parse(bytes, limits: limits)
         var m = ParsedMessage(root: root)
         let h = root.headers
@@ -80,7 +82,7 @@ public enum MessageParser {
         m.inReplyTo = h.all("In-Reply-To").flatMap { MessageIDParser.parseList($0.rawValue) }
         m.references = h.all("References").flatMap { MessageIDParser.parseList($0.rawValue) }
 
-        var content = MessageContentCollector(bytes: bytes, maxText: max(limits.maxIndexedText, 0))
+        var content = MessageContentCollector(bytes: bytes, maxText: max(limits.maxIndexedText, 0), attachmentData: attachmentData)
         content.collect(root)
         m.bodyText = content.text
         m.attachments = content.attachments
@@ -132,14 +134,16 @@ public enum MessageParser {
 struct MessageContentCollector {
     let bytes: [UInt8]
     let maxText: Int
+    let attachmentData: Bool
     private(set) var text = ""
     private(set) var attachments: [AttachmentPart] = []
     private(set) var unknownCharsets: [String] = []
     private(set) var truncatedNesting = false
 
-    init(bytes: [UInt8], maxText: Int) {
+    init(bytes: [UInt8], maxText: Int, attachmentData: Bool = true) {
         self.bytes = bytes
         self.maxText = maxText
+        self.attachmentData = attachmentData
     }
 
     /// Collects everything from a message's top-level entity.
@@ -182,7 +186,7 @@ struct MessageContentCollector {
         if Self.isAttachment(entity) {
             attachments.append(AttachmentPart(partNumber: number, fileName: entity.fileName,
                                               contentType: entity.contentType.mimeType,
-                                              data: entity.decodedBody(in: bytes)))
+                                              data: attachmentData ? entity.decodedBody(in: bytes) : []))
             // Text that is an attachment only because it has a name is still shown inline by
             // mail readers (and is sometimes a message's whole body): its words are searchable.
             guard entity.disposition?.isAttachment != true else { return }
