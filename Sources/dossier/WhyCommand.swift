@@ -43,6 +43,10 @@ struct Why: ParsableCommand {
         if let evidence = e.evidence { status += ", evidence: \(evidence)" }
         header.append(("status", status))
         if let direction = e.direction { header.append(("direction", direction + (e.context.map { ", \($0)" } ?? ""))) }
+        if !e.mailboxes.isEmpty {
+            header.append(("mailboxes", e.mailboxes.joined(separator: ", ")
+                + (e.accessibleTo.isEmpty ? "" : " (accessible to \(e.accessibleTo.joined(separator: ", ")))")))
+        }
         for (name, value) in header {
             text += "  " + name.padding(toLength: 10, withPad: " ", startingAt: 0) + oneLine(value) + "\n"
         }

@@ -225,6 +225,14 @@ final class FilingTests: XCTestCase {
         XCTAssertEqual(report.count, 1)
         XCTAssertEqual(report["dup@x"]?.sources.map(\.mailbox), ["bob", "alice"])
         XCTAssertEqual(report["dup@x"]?.json.hasPrefix("{\"key\":"), true)
+        // Accessible to the lowest group among the owners of the mailboxes holding it (bob: Staff),
+        // and every group above; alice's mailbox is no user's, which alone would mean Direction only.
+        let index = CRMIndex(try XCTUnwrap(archive.database.read { try CRMStore.activeDirectory(in: $0) }))
+        let key = try XCTUnwrap(report["dup@x"]?.key)
+        let explanation = try archive.database.read { try FilingExplanation.explain(key: key, in: $0, index: index) }
+        XCTAssertEqual(explanation.mailboxes, ["alice", "bob"])
+        XCTAssertEqual(explanation.accessibleTo, ["Staff", "Direction"])
+        XCTAssertEqual(index.accessibleGroups(forMailboxes: ["alice"]), ["Direction"])
     }
 
     func testRequiredLiteralsNeverRejectAMatch() {

@@ -73,6 +73,10 @@ public struct FilingExplanation: Sendable, Codable, Equatable {
     public var evidence: String?
     public var direction: String?
     public var context: String?
+    /// The mailboxes holding a copy, and the security groups the message is accessible to under
+    /// the directory in force (lowest rank first; empty when rules.yaml lists no groups).
+    public var mailboxes: [String] = []
+    public var accessibleTo: [String] = []
     /// Every rule that fired, strongest first.
     public var matches: [Match]
     /// Manual decisions, oldest first.
@@ -88,8 +92,9 @@ public struct FilingExplanation: Sendable, Codable, Equatable {
     public var summary: [String]
 
     enum CodingKeys: String, CodingKey {
-        case key, date, from, subject, stored, status, reason, evidence, direction, context, matches, manual,
+        case key, date, from, subject, stored, status, reason, evidence, direction, context, mailboxes, matches, manual,
              participants, triggers, window, summary
+        case accessibleTo = "accessible_to"
         case messageID = "message_id"
         case fromName = "from_name"
     }
@@ -110,6 +115,11 @@ public struct FilingExplanation: Sendable, Codable, Equatable {
             reason: row["filing_reason"] ?? (stored ? nil : record.reason), evidence: row["evidence"],
             direction: row["direction"], context: row["context"], matches: [], manual: [], participants: [], triggers: [],
             window: nil, summary: [])
+
+        // Who may see it: the staff whose mailboxes hold a copy (crm-directory.md's group rule).
+        explanation.mailboxes = try String.fetchAll(db, sql: "SELECT DISTINCT mailbox FROM copy WHERE message = ? ORDER BY mailbox",
+                                                    arguments: [record.id])
+        explanation.accessibleTo = index.accessibleGroups(forMailboxes: explanation.mailboxes)
 
         // Manual decisions, then the matches (a manual match carries its decision's time).
         var decidedAt: [CRMRecordRef: String] = [:]
