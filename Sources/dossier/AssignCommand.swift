@@ -14,6 +14,18 @@ struct Assign: ParsableCommand {
             """
     )
 
+    @OptionGroup var arguments: ManualFilingArguments
+
+    func run() throws {
+        let result = try guarded {
+            try ManualFiler.assign(key: arguments.key, record: arguments.record, in: openArchive(arguments.archiveOptions))
+        }
+        try ManualFilingOutput.print(result, json: arguments.json)
+    }
+}
+
+/// What assign and unassign take.
+struct ManualFilingArguments: ParsableArguments {
     @OptionGroup var archiveOptions: ArchiveOptions
 
     @Argument(help: "The message key, or a unique prefix of it.")
@@ -24,13 +36,6 @@ struct Assign: ParsableCommand {
 
     @Flag(help: "Print JSON.")
     var json = false
-
-    func run() throws {
-        let result = try guarded {
-            try ManualFiler.assign(key: key, record: record, in: openArchive(archiveOptions))
-        }
-        try ManualFilingOutput.print(result, json: json)
-    }
 }
 
 /// What assign and unassign print.

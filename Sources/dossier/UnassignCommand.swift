@@ -13,21 +13,12 @@ struct Unassign: ParsableCommand {
             """
     )
 
-    @OptionGroup var archiveOptions: ArchiveOptions
-
-    @Argument(help: "The message key, or a unique prefix of it.")
-    var key: String
-
-    @Argument(help: "account:ID, contact:ID, lead:ID or case:ID.")
-    var record: String
-
-    @Flag(help: "Print JSON.")
-    var json = false
+    @OptionGroup var arguments: ManualFilingArguments
 
     func run() throws {
         let result = try guarded {
-            try ManualFiler.unassign(key: key, record: record, in: openArchive(archiveOptions))
+            try ManualFiler.unassign(key: arguments.key, record: arguments.record, in: openArchive(arguments.archiveOptions))
         }
-        try ManualFilingOutput.print(result, json: json)
+        try ManualFilingOutput.print(result, json: arguments.json)
     }
 }
