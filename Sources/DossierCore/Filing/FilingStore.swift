@@ -43,16 +43,7 @@ public struct FilingStore {
         return result
     }
 
-    /// "reply" when the message answers one the firm sent (an outbound message in the archive,
-    /// or a Message-ID minted in an internal domain), else "new".
-    func context(references: [String], _ db: Database) throws -> ConversationContext {
-        let statement = try db.cachedStatement(sql: "SELECT direction FROM message WHERE message_id = ?")
-        return try Self.context(references: references, index: filer.index) { reference in
-            try String.fetchOne(statement, arguments: [reference]).flatMap(Direction.init(rawValue:))
-        }
-    }
-
-    /// `context(references:)` with the archive's directions given by `direction` (nil for a
+    /// The reply/new context with the archive's directions given by `direction` (nil for a
     /// Message-ID the archive does not hold, or holds without a direction: excluded).
     static func context(references: [String], index: CRMIndex, direction: (String) throws -> Direction?) rethrows -> ConversationContext {
         for reference in references {
@@ -63,11 +54,6 @@ public struct FilingStore {
             }
         }
         return .new
-    }
-
-    /// Rule 2 alone (see `lookup`).
-    static func threadMatches(references: [String], excluding selfID: Int64?, index: CRMIndex, _ db: Database) throws -> [FilingMatch] {
-        try lookup(references: references, excluding: selfID, index: index, db).matches
     }
 
     /// The distinct records a message is filed to.
@@ -129,47 +115,7 @@ public struct FilingStore {
         try db.cachedStatement(sql: "UPDATE message SET filing = ?, filing_reason = ?, evidence = ? WHERE id = ?")
             .execute(arguments: [decision.status.rawValue, decision.reason, decision.evidence?.rawValue, id])
         try db.cachedStatement(sql: "DELETE FROM filing_match WHERE message = ?").execute(arguments: [id])
-        let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO filing_match (message, rule, kind, record, matched, via) VALUES (?, ?, ?, ?, ?, ?)")
-        for match in decision.matches {
-            try insert.execute(arguments: [id, match.rule.rawValue, match.record.kind.rawValue, match.record.id, match.matched,
-                                           match.via?.description])
-        }
-    }
-
-    /// Re-files every unassigned or filed reply (transitively) to the message with `messageID`,
-    /// until nothing changes.
-    func propagate(from messageID: String, _ db: Database) throws {
-        var work = [messageID]
-        var visited = Set<Int64>()
-        let children = try db.cachedStatement(sql: """
-            SELECT DISTINCT m.id, m.message_id FROM reference r JOIN message m ON m.id = r.message
-            WHERE r.message_id = ? AND m.filing IN ('filed', 'unassigned')
-            """)
-        while let parent = work.popLast() {
-            for row in try Row.fetchAll(children, arguments: [parent]) {
-                let child: Int64 = row[0]
-                guard visited.insert(child).inserted else { continue }
-                if try refile(messageRowID: child, db), let childID: String = row[1] { work.append(childID) }
-            }
-        }
-    }
-
-    /// Recomputes a filed or unassigned message from its stored matches and its parents' records;
-    /// true when its records changed.
-    @discardableResult
-    func refile(messageRowID id: Int64, _ db: Database) throws -> Bool {
-        let current = try Self.matches(of: id, db)
-        let direct = current.filter { $0.rule != .thread && $0.rule != .manual }
-        let references = try String.fetchAll(db.cachedStatement(sql: "SELECT message_id FROM reference WHERE message = ? ORDER BY kind DESC, position"),
-                                             arguments: [id])
-        let thread = try Self.threadMatches(references: references, excluding: id, index: filer.index, db)
-        let manual = try Self.manual(of: id, db)
-        var decision = filer.combine(direct: direct, thread: thread, manual: manual)
-        // A stored message is never dropped to "excluded, unmatched" after the fact: its content is here.
-        if decision.status == .excluded { decision = FilingDecision(status: .unassigned) }
-        guard Set(decision.matches) != Set(current) else { return false }
-        try save(decision, messageRowID: id, db)
-        return true
+        try Self.insertMatches(decision.matches, messageRowID: id, db)
     }
 
     /// Re-decides one message (whose facts `pre` were just derived from its original, with the

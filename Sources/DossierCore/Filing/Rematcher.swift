@@ -277,7 +277,7 @@ public final class Rematcher {
                         do {
                             let bytes: [UInt8]
                             if let location = message.location {
-                                bytes = try Gzip.decompress(archive.packs.readMember(at: location))
+                                bytes = try archive.packs.readOriginal(at: location)
                             } else {
                                 bytes = try archive.readOriginal(sha256: message.sha256)
                             }

@@ -186,7 +186,7 @@ extension ArchiveWriter {
     func indexForSearch(messageRowID id: Int64, _ db: Database) throws {
         guard let sha: String = try String.fetchOne(db, sql: "SELECT sha256 FROM message WHERE id = ?", arguments: [id]),
               let location = try PackStore.location(of: sha, db) else { return }
-        let parsed = MessageParser.parse(try Gzip.decompress(packs.readMember(at: location)))
+        let parsed = MessageParser.parse(try packs.readOriginal(at: location))
         let names = try String?.fetchAll(db, sql: "SELECT name FROM attachment WHERE message = ? ORDER BY id", arguments: [id]).compactMap { $0 }
         let search = MessagePreparer.searchColumns(parsed, attachmentNames: names)
         try db.cachedStatement(sql: """

@@ -21,7 +21,7 @@ public final class Archive: Sendable {
     /// an archive written before packs existed, from its own file.
     public func readOriginal(sha256: String) throws -> [UInt8] {
         if let location = try database.read({ try PackStore.location(of: sha256, $0) }) {
-            return try Gzip.decompress(packs.readMember(at: location))
+            return try packs.readOriginal(at: location)
         }
         return try objects.readMessage(sha256: sha256)
     }

@@ -52,6 +52,11 @@ public struct PackStore: Sendable {
         return row.map { PackLocation(pack: $0[0], offset: $0[1], length: $0[2]) }
     }
 
+    /// The original bytes stored at `location`, decompressed.
+    public func readOriginal(at location: PackLocation) throws -> [UInt8] {
+        try Gzip.decompress(readMember(at: location))
+    }
+
     /// Reads the stored (gzip) bytes at `location`.
     public func readMember(at location: PackLocation) throws -> [UInt8] {
         // Names come from our own writer or from the database; a damaged row must not become a path.
