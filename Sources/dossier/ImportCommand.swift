@@ -180,6 +180,10 @@ enum LedgerText {
         for (reason, count) in ledger.quarantineReasons.sorted(by: { $0.key < $1.key }) {
             lines.append("    \(grouped(count))  \(oneLine(reason))")
         }
+        lines.append("  noise        \(grouped(ledger.noise))  (kept flagged: in stored; counted only: in excluded as noise)")
+        for (reason, count) in ledger.noiseReasons.sorted(by: { $0.key < $1.key }) {
+            lines.append("    \(grouped(count))  \(oneLine(reason))")
+        }
         lines.append("  \(grouped(ledger.sources)) sources, " + String(format: "%.1f MB in %.2f s (%.0f msg/s, %.1f MB/s)",
                             Double(ledger.bytes) / 1_048_576, ledger.seconds,
                             ledger.messagesPerSecond, ledger.megabytesPerSecond))

@@ -74,7 +74,7 @@ final class FilingLibraryTests: XCTestCase {
         let pre = PreFiling(exclusion: nil, isInternal: true, direction: .internal, direct: [], references: [])
         XCTAssertEqual(filer.decide(pre).status, .internal)
         XCTAssertEqual(filer.decide(pre, manual: ManualFiling(assigned: [acme])).status, .filed, "a person may file internal mail")
-        XCTAssertEqual(filer.decide(pre, noise: "newsletter").status, .noise)
+        XCTAssertEqual(filer.decide(pre, noise: NoiseVerdict(kind: .newsletter, isDecisive: false, signals: [])).status, .noise)
         var excluded = pre
         excluded.exclusion = "blacklist"
         XCTAssertEqual(filer.decide(excluded, manual: ManualFiling(assigned: [acme])), FilingDecision(status: .excluded, reason: "blacklist"))

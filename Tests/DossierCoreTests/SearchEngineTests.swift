@@ -25,10 +25,11 @@ final class TestArchive {
             return db.lastInsertedRowID
         }
         let preparer = MessagePreparer(objects: archive.objects, database: archive.database, pending: PendingBlobs(),
-                                       classifiers: classifiers, filer: Filer(index: CRMIndex(CRMDirectory())), compressionLevel: 1, limits: .default)
+                                       classifiers: classifiers, filer: Filer(index: CRMIndex(CRMDirectory())), noise: NoiseClassifier(),
+                                       keepNoise: true, compressionLevel: 1, limits: .default)
         let packs = PackWriter(store: archive.packs)
         let prepared = messages.map { preparer.prepare(RawMessage(bytes: $0.0, location: $0.1), packs: packs) }
-        let writer = ArchiveWriter(runID: runID, filer: Filer(index: CRMIndex(CRMDirectory())), packs: archive.packs)
+        let writer = ArchiveWriter(runID: runID, filer: Filer(index: CRMIndex(CRMDirectory())), packs: archive.packs, keepNoise: true)
         try archive.database.write { db in
             for item in prepared {
                 _ = try writer.write(item, db)

@@ -24,6 +24,18 @@ public struct CRMDirectory: Sendable, Equatable, Codable {
     }
 }
 
+extension CRMDirectory {
+    /// The directory in force when none was ever loaded: no records (everything external is
+    /// unassigned), and noise kept, flagged, rather than counted only. rules.yaml's default for
+    /// `noise.store` is false, but with no rules.yaml at all the archive is a plain mail archive,
+    /// and dropping mail nobody asked to drop would be a loss.
+    public static let none: CRMDirectory = {
+        var directory = CRMDirectory()
+        directory.rules.noise.store = true
+        return directory
+    }()
+}
+
 /// A client company or person (accounts.csv).
 public struct Account: Sendable, Equatable, Hashable, Codable {
     public var id: String

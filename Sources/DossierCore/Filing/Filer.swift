@@ -137,13 +137,16 @@ public struct Filer: Sendable {
     }
 
     /// Combines everything with the spec's precedence (the window was applied before parsing
-    /// finished; noise is the next stage's and arrives as `noise`):
-    /// excluded (blacklist, excluded_contact) > noise > internal > filed > unassigned (or
-    /// excluded, unmatched). Manual assignments file a message whatever the rules say, short of
-    /// an exclusion; manual removals take a record out for good.
+    /// finished): excluded (blacklist, excluded_contact) > noise > internal > filed > unassigned
+    /// (or excluded, unmatched). The noise stage's verdict counts unless it is weak and a tracking
+    /// code or the thread to a filed message says a person wrote in a client's matter (address
+    /// and domain matches outrank no noise: a newsletter from a client's domain is still one).
+    /// Manual assignments file a message whatever the rules say, short of an exclusion; manual
+    /// removals take a record out for good.
     public func decide(_ pre: PreFiling, thread: [FilingMatch] = [], manual: ManualFiling = ManualFiling(),
-                       noise: String? = nil) -> FilingDecision {
-        precedingDecision(pre, manual: manual, noise: noise)
+                       noise verdict: NoiseVerdict? = nil) -> FilingDecision {
+        let noise = verdict?.standingKind(trackingCode: pre.direct.contains { $0.rule == .trackingCode }, thread: !thread.isEmpty)
+        return precedingDecision(pre, manual: manual, noise: noise?.rawValue)
             ?? combine(direct: pre.direct, thread: thread, manual: manual)
     }
 

@@ -78,33 +78,45 @@ public struct FilingStore {
     /// at least "thread"), and replies whose records grew pass them on down the thread. During an
     /// import records are only ever added, so this incremental walk reaches the same result as
     /// re-filing every reply, at a fraction of the cost.
-    /// Returns the replies that were waiting, unsearchable, for a parent (matched_only mode) and
-    /// are now filed: the caller indexes them.
-    @discardableResult
-    func propagateAdditions(from messageID: String, records: [CRMRecordRef], _ db: Database) throws -> [Int64] {
+    ///
+    /// Replies that were waiting are filed too: those left unmatched in matched_only mode, and
+    /// those whose weak noise signals (list fields, a no-reply sender) the thread now outranks;
+    /// such a reply kept no matches while it was noise, so `directMatches` re-derives its own.
+    /// Returns the replies revived this way: the caller indexes those not yet searchable.
+    func propagateAdditions(from messageID: String, records: [CRMRecordRef], _ db: Database,
+                            directMatches: (Int64) throws -> [FilingMatch]) throws -> [(id: Int64, wasNoise: Bool)] {
         var work = [(messageID, records)]
-        var revived: [Int64] = []
+        var revived: [(id: Int64, wasNoise: Bool)] = []
         let children = try db.cachedStatement(sql: """
             SELECT DISTINCT m.id, m.message_id, m.evidence, m.filing FROM reference r JOIN message m ON m.id = r.message
             WHERE r.message_id = ? AND (m.filing IN ('filed', 'unassigned')
-                  OR (m.filing = 'excluded' AND m.filing_reason = 'unmatched' AND m.status = 'stored'))
+                  OR (m.filing = 'excluded' AND m.filing_reason = 'unmatched' AND m.status = 'stored')
+                  OR (m.filing = 'noise' AND m.noise_decisive = 0 AND m.status = 'stored'))
             """)
         let update = try db.cachedStatement(sql: "UPDATE message SET filing = 'filed', filing_reason = NULL, evidence = ? WHERE id = ?")
         while let (parentID, parentRecords) = work.popLast() {
             for row in try Row.fetchAll(children, arguments: [parentID]) {
                 let child: Int64 = row[0]
-                let current = try Self.matches(of: child, db)
+                let filing: String? = row[3]
+                let wasNoise = filing == FilingStatus.noise.rawValue
                 let removed = try Self.manual(of: child, db).removed
+                var current = try Self.matches(of: child, db)
+                var own: [FilingMatch] = []
+                if wasNoise {
+                    own = Filer.normalized(try directMatches(child).filter { !removed.contains($0.record) })
+                    current = own
+                }
                 let threadRecords = Set(current.filter { $0.rule == .thread }.map(\.record))
                 let newThread = parentRecords.filter { !threadRecords.contains($0) && !removed.contains($0) }
                 guard !newThread.isEmpty else { continue }
-                try Self.insertMatches(newThread.map { FilingMatch(rule: .thread, record: $0, matched: parentID) }, messageRowID: child, db)
-                let evidence = [FilingRule.thread, (row[2] as String?).flatMap(FilingRule.init(rawValue:))].compactMap { $0 }.min()!
+                try Self.insertMatches(own + newThread.map { FilingMatch(rule: .thread, record: $0, matched: parentID) }, messageRowID: child, db)
+                let evidence = ([FilingRule.thread] + own.map(\.rule) + [(row[2] as String?).flatMap(FilingRule.init(rawValue:))].compactMap { $0 }).min()!
                 try update.execute(arguments: [evidence.rawValue, child])
-                if (row[3] as String?) == FilingStatus.excluded.rawValue { revived.append(child) }
+                if filing == FilingStatus.excluded.rawValue || wasNoise { revived.append((child, wasNoise)) }
                 let records = Set(current.map(\.record))
                 let added = newThread.filter { !records.contains($0) }
-                if !added.isEmpty, let childID: String = row[1] { work.append((childID, Array(records) + added)) }
+                let grown = wasNoise ? Array(Set(own.map(\.record)).union(added)) : added
+                if !grown.isEmpty, let childID: String = row[1] { work.append((childID, Array(records) + added)) }
             }
         }
         return revived

@@ -16,12 +16,15 @@ struct ArchiveWriter {
     let runID: Int64
     let filingStore: FilingStore
     let packs: PackStore
+    /// Keep noise in the archive, flagged and searchable (`is:noise`); else count it only.
+    let keepNoise: Bool
     /// Pack ids by file name, so each pack's row is looked up once.
     private let packIDs = PackIDCache()
 
-    init(runID: Int64, filer: Filer, packs: PackStore) {
+    init(runID: Int64, filer: Filer, packs: PackStore, keepNoise: Bool) {
         self.runID = runID
         self.packs = packs
+        self.keepNoise = keepNoise
         self.filingStore = FilingStore(filer: filer)
     }
 
@@ -56,12 +59,14 @@ struct ArchiveWriter {
         var context = ConversationContext.new
         if decision == .keep, let pre = message.prefiling, existing.map({ $0["status"] == "excluded" }) ?? true {
             let thread = try FilingStore.lookup(references: pre.references, excluding: existing?["id"], index: filingStore.filer.index, db)
-            let decided = filingStore.filer.decide(pre, thread: thread.matches)
+            let decided = filingStore.filer.decide(pre, thread: thread.matches, noise: message.noise)
             if decided.status == .excluded && !(decided.reason == "unmatched" && !pre.references.isEmpty) {
                 decision = .exclude(reason: decided.reason ?? "excluded")
             } else {
                 // An unmatched reply in matched_only mode is kept, unsearchable, until the end of
                 // the run: its parent may come later in the same import (see purgeUnmatchedReplies).
+                // So is a reply with weak noise signals when noise is counted only: filed parents
+                // arriving later in the run would outrank them.
                 filing = decided
             }
             context = thread.context
@@ -82,10 +87,12 @@ struct ArchiveWriter {
                 // Seen before only while excluded (outside a window, say); now it is wanted: give it its content.
                 try db.cachedStatement(sql: """
                     UPDATE message SET status = 'stored', reason = NULL, sha256 = ?, size = ?,
-                                       filing = ?, filing_reason = ?, evidence = ?, direction = ?, context = ? WHERE id = ?
+                                       filing = ?, filing_reason = ?, evidence = ?, direction = ?, context = ?,
+                                       noise = ?, noise_decisive = ?, noise_signals = ? WHERE id = ?
                     """).execute(arguments: [message.sha256, message.size, filing?.status.rawValue, filing?.reason,
-                                            filing?.evidence?.rawValue, message.prefiling?.direction.rawValue, context.rawValue, id])
-                try insertContent(message, messageRowID: id, searchable: filing?.status != .excluded, db)
+                                            filing?.evidence?.rawValue, message.prefiling?.direction.rawValue, context.rawValue,
+                                            message.noise?.kind?.rawValue, message.noise?.isDecisive, message.noise?.storedSignals, id])
+                try insertContent(message, messageRowID: id, searchable: isSearchable(filing), db)
                 try fileStored(message, filing, messageRowID: id, db)
                 return .stored
             case .keep:
@@ -99,32 +106,48 @@ struct ArchiveWriter {
         case .keep: (status, reason) = ("stored", nil)
         case .exclude(let why): (status, reason) = ("excluded", why)
         }
+        // Noise that is only counted keeps who sent it, when and about what, for `report
+        // excluded` (a person checks there that nothing human was dropped); nothing else.
+        let countedNoise = reason == MessagePreparer.noiseReason
+        let summary = status == "stored" || countedNoise
         try db.cachedStatement(sql: """
             INSERT INTO message (key, message_id, sha256, date, subject, from_address, from_name, size,
                                  attachment_count, unknown_charsets, truncated_nesting, status, reason, first_run,
-                                 filing, filing_reason, evidence, direction, context)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                 filing, filing_reason, evidence, direction, context, noise, noise_decisive, noise_signals)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [
                 message.key, message.messageID, message.sha256,
                 message.date.map { Int64($0.timeIntervalSince1970.rounded(.down)) },
-                status == "stored" ? message.subject : nil,
-                status == "stored" ? message.fromAddress : nil,
-                status == "stored" ? message.fromName : nil,
+                summary ? message.subject : nil,
+                summary ? message.fromAddress : nil,
+                summary ? message.fromName : nil,
                 message.size, status == "stored" ? message.attachments.count : 0,
                 message.unknownCharsets.isEmpty ? nil : message.unknownCharsets.joined(separator: ","),
                 message.truncatedNesting, status, reason, runID,
-                filing?.status.rawValue ?? FilingStatus.excluded.rawValue, filing?.reason ?? reason,
+                countedNoise ? FilingStatus.noise.rawValue : filing?.status.rawValue ?? FilingStatus.excluded.rawValue,
+                countedNoise ? message.noise?.kind?.rawValue : filing?.reason ?? reason,
                 filing?.evidence?.rawValue, filing == nil ? nil : message.prefiling?.direction.rawValue,
                 filing == nil ? nil : context.rawValue,
+                message.noise?.kind?.rawValue, message.noise?.isDecisive, message.noise?.storedSignals,
             ])
         let id = db.lastInsertedRowID
         try insertCopy(message, messageRowID: id, db)
         if status == "stored" {
-            try insertContent(message, messageRowID: id, searchable: filing?.status != .excluded, db)
+            try insertContent(message, messageRowID: id, searchable: isSearchable(filing), db)
             try fileStored(message, filing, messageRowID: id, db)
             return .stored
         }
         return .excluded(reason: reason ?? "excluded")
+    }
+
+    /// Whether a stored message goes into the search index now: not a reply waiting for a parent
+    /// to file it (matched_only's unmatched replies, weak noise that is only counted).
+    private func isSearchable(_ filing: FilingDecision?) -> Bool {
+        switch filing?.status {
+        case .excluded: return false
+        case .noise: return keepNoise
+        default: return true
+        }
     }
 
     /// Saves the matches of a message just stored (its status is in its row already), and files
@@ -133,8 +156,11 @@ struct ArchiveWriter {
         guard let filing else { return }
         try FilingStore.insertMatches(filing.matches, messageRowID: id, db)
         if filing.status == .filed, let messageID = message.messageID {
-            for revived in try filingStore.propagateAdditions(from: messageID, records: filing.records, db) {
-                try indexForSearch(messageRowID: revived, db)
+            let revived = try filingStore.propagateAdditions(from: messageID, records: filing.records, db) { id in
+                try directMatches(ofStored: id, db)
+            }
+            for reply in revived where !reply.wasNoise || !keepNoise {
+                try indexForSearch(messageRowID: reply.id, db)
             }
         }
     }
@@ -181,6 +207,15 @@ struct ArchiveWriter {
 }
 
 extension ArchiveWriter {
+    /// Rules 1, 3, 4 and 5 for a message already stored, from its original: for a reply whose weak
+    /// noise signals a filed parent just outranked (noise keeps no matches of its own).
+    func directMatches(ofStored id: Int64, _ db: Database) throws -> [FilingMatch] {
+        guard let sha: String = try String.fetchOne(db, sql: "SELECT sha256 FROM message WHERE id = ?", arguments: [id]),
+              let location = try PackStore.location(of: sha, db) else { return [] }
+        let parsed = MessageParser.parse(try packs.readOriginal(at: location), attachmentData: false)
+        return filingStore.filer.prefile(FilingFacts(parsed)).direct
+    }
+
     /// Adds the search row of a message stored without one (a reply that waited for its parent),
     /// from its stored original.
     func indexForSearch(messageRowID id: Int64, _ db: Database) throws {
@@ -195,27 +230,37 @@ extension ArchiveWriter {
             """).execute(arguments: [id, search.subject, search.from, search.to, search.cc, search.bcc, search.body, search.attachment])
     }
 
-    /// End of an import in matched_only mode: replies that no parent filed during the run are
-    /// excluded for good, as the spec wants (no content: their rows go, their original is no
-    /// longer indexed). Returns how many, so the ledger can move them from stored to excluded.
-    func purgeUnmatchedReplies(_ db: Database) throws -> Int {
-        let ids = try Int64.fetchAll(db, sql: """
-            SELECT id FROM message WHERE first_run = ? AND status = 'stored' AND filing = 'excluded' AND filing_reason = 'unmatched'
-            """, arguments: [runID])
-        for id in ids {
-            for table in ["address", "reference", "attachment"] {
-                try db.execute(sql: "DELETE FROM \(table) WHERE message = ?", arguments: [id])
+    /// End of an import: the replies that waited in vain for a filed parent are excluded for
+    /// good, with no content, as the spec wants: in matched_only mode those no rule matched
+    /// (reason `unmatched`), and, when noise is counted only, those whose weak noise signals no
+    /// thread outranked (reason `noise`). Their rows lose their content and their original is no
+    /// longer indexed. Returns how many of each, so the ledger can move them from stored to excluded.
+    func purgeWaitingReplies(_ db: Database) throws -> [(reason: String, count: Int)] {
+        var purged: [(reason: String, count: Int)] = []
+        var waiting = [("unmatched", "filing = 'excluded' AND filing_reason = 'unmatched'")]
+        if !keepNoise { waiting.append((MessagePreparer.noiseReason, "filing = 'noise'")) }
+        for (reason, filing) in waiting {
+            let ids = try Int64.fetchAll(db, sql: """
+                SELECT id FROM message WHERE first_run = ? AND status = 'stored' AND \(filing)
+                """, arguments: [runID])
+            for id in ids {
+                for table in ["address", "reference", "attachment"] {
+                    try db.execute(sql: "DELETE FROM \(table) WHERE message = ?", arguments: [id])
+                }
+                try db.execute(sql: """
+                    DELETE FROM blob WHERE sha256 = (SELECT sha256 FROM message WHERE id = ?)
+                      AND NOT EXISTS (SELECT 1 FROM message WHERE sha256 = blob.sha256 AND status = 'stored' AND id != ?)
+                    """, arguments: [id, id])
+                // Counted noise keeps its sender, date and subject for `report excluded`.
+                try db.execute(sql: reason == "unmatched" ? """
+                    UPDATE message SET status = 'excluded', reason = ?, subject = NULL, from_address = NULL,
+                                       from_name = NULL, attachment_count = 0 WHERE id = ?
+                    """ : "UPDATE message SET status = 'excluded', reason = ?, attachment_count = 0 WHERE id = ?",
+                    arguments: [reason, id])
             }
-            try db.execute(sql: """
-                DELETE FROM blob WHERE sha256 = (SELECT sha256 FROM message WHERE id = ?)
-                  AND NOT EXISTS (SELECT 1 FROM message WHERE sha256 = blob.sha256 AND status = 'stored' AND id != ?)
-                """, arguments: [id, id])
-            try db.execute(sql: """
-                UPDATE message SET status = 'excluded', reason = 'unmatched', subject = NULL, from_address = NULL,
-                                   from_name = NULL, attachment_count = 0 WHERE id = ?
-                """, arguments: [id])
+            purged.append((reason, ids.count))
         }
-        return ids.count
+        return purged
     }
 }
 

@@ -68,8 +68,8 @@ public final class Importer {
                     preview: ((ImportPreviewRow) -> Void)? = nil) throws -> RunLedger {
         let plan = try SourcePlanner.plan(paths: options.paths, mailbox: options.mailbox, folderGlobs: options.folderGlobs,
                                           excluding: [archive.path])
-        // The CRM directory in force (an empty one when none was loaded: everything unassigned).
-        let directory = try options.directory ?? archive.database.read { try CRMStore.activeDirectory(in: $0) } ?? CRMDirectory()
+        // The CRM directory in force (`CRMDirectory.none` when none was loaded: everything unassigned).
+        let directory = try options.directory ?? archive.database.read { try CRMStore.activeDirectory(in: $0) } ?? CRMDirectory.none
         guard options.dryRun else {
             return try run(plan, directory, WriteSession(pool: archive.database, held: nil), cancellation, progress, preview)
         }
@@ -104,8 +104,10 @@ public final class Importer {
         var classifiers: [any MessageClassifier] = []
         if !window.isUnbounded { classifiers.append(window) }
         let pendingBlobs = PendingBlobs()
+        let keepNoise = directory.rules.noise.store
         let preparer = MessagePreparer(objects: archive.objects, database: archive.database, pending: pendingBlobs,
-                                       classifiers: classifiers, filer: filer, compressionLevel: options.compressionLevel,
+                                       classifiers: classifiers, filer: filer, noise: NoiseClassifier(index: filer.index),
+                                       keepNoise: keepNoise, compressionLevel: options.compressionLevel,
                                        limits: .default, dryRun: options.dryRun)
 
         let budget = ByteBudget(limit: 32 << 20)
@@ -177,7 +179,7 @@ public final class Importer {
         }
 
         // Writer: this thread, in sequence order, in batches.
-        let writer = ArchiveWriter(runID: runID, filer: filer, packs: archive.packs)
+        let writer = ArchiveWriter(runID: runID, filer: filer, packs: archive.packs, keepNoise: keepNoise)
         let checkpointer = options.dryRun ? nil : try? WALCheckpointer(pool: archive.database)
         var failure: Error?
         var pending: [(PreparedItem, Int, Int64)] = []
@@ -204,6 +206,7 @@ public final class Importer {
                     if let preview { preview(try ImportPreview.row(for: item, outcome: outcome, db)) }
                 }
                 next.seconds = now.timeIntervalSince(started)
+                try next.countNoise(db)
                 try next.save(db)
                 try flush?.wait()
             }
@@ -261,14 +264,16 @@ public final class Importer {
         if failure == nil {
             do { try commit(final: true) } catch { failure = error }
         }
-        if failure == nil && filer.index.rules.mode == .matchedOnly {
+        if failure == nil && (filer.index.rules.mode == .matchedOnly || !keepNoise) {
             do {
                 var next = ledger
                 try session.write { db in
-                    let purged = try writer.purgeUnmatchedReplies(db)
-                    next.stored -= purged
-                    next.excluded += purged
-                    if purged > 0 { next.excludedReasons["unmatched", default: 0] += purged }
+                    for (reason, purged) in try writer.purgeWaitingReplies(db) where purged > 0 {
+                        next.stored -= purged
+                        next.excluded += purged
+                        next.excludedReasons[reason, default: 0] += purged
+                    }
+                    try next.countNoise(db)
                     try next.save(db)
                 }
                 ledger = next

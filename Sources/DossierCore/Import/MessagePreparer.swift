@@ -18,6 +18,10 @@ struct MessagePreparer: Sendable {
     let classifiers: [any MessageClassifier]
     /// The CRM directory's rules that need only the message (exclusions, direct matches).
     let filer: Filer
+    /// The noise stage (between parsing and filing).
+    let noise: NoiseClassifier
+    /// Keep noise in the archive, flagged (else count it only: no content is kept).
+    let keepNoise: Bool
     let compressionLevel: Int32
     let limits: ParseLimits
     /// `import --dry-run`: decide everything, write no object (no pack, attachment or quarantine file).
@@ -47,17 +51,28 @@ struct MessagePreparer: Sendable {
         }
 
         // Filing, the part that needs only the message: blacklist and excluded contacts exclude
-        // it before anything is stored; in matched_only mode, so does having nothing to match,
-        // unless it is a reply (the thread rule, in the writer, may still file it).
+        // it before anything is stored. Then noise: a verdict that nothing can overturn here (it is
+        // decisive, or no tracking code and no thread can speak against it) is final, and when
+        // noise is only counted, nothing of it is stored. In matched_only mode, having nothing to
+        // match excludes the rest, unless it is a reply (the thread rule, in the writer, may still
+        // file it).
         var prefiling: PreFiling?
+        var verdict: NoiseVerdict?
         if decision == .keep {
             let pre = filer.prefile(FilingFacts(parsed))
             if let reason = pre.exclusion {
                 decision = .exclude(reason: reason)
-            } else if filer.index.rules.mode == .matchedOnly && !pre.isInternal && pre.direct.isEmpty && pre.references.isEmpty {
-                decision = .exclude(reason: "unmatched")
             } else {
-                prefiling = pre
+                verdict = noise.classify(parsed, bytes: bytes)
+                let tracked = pre.direct.contains { $0.rule == .trackingCode }
+                let final = verdict.map { $0.kind != nil && ($0.isDecisive || (!tracked && pre.references.isEmpty)) } ?? false
+                if final && !keepNoise {
+                    decision = .exclude(reason: Self.noiseReason)
+                } else if !final && filer.index.rules.mode == .matchedOnly && !pre.isInternal && pre.direct.isEmpty && pre.references.isEmpty {
+                    decision = .exclude(reason: "unmatched")
+                } else {
+                    prefiling = pre
+                }
             }
         }
 
@@ -91,8 +106,13 @@ struct MessagePreparer: Sendable {
         var message = Self.describe(parsed, raw: raw, sha256: sha256, attachments: attachments, decision: decision)
         message.blob = blob
         message.prefiling = prefiling
+        message.noise = verdict
         return .message(message)
     }
+
+    /// The exclusion reason of noise that is counted only (`noise.store: false`); the kind is in
+    /// the message's `noise`.
+    static let noiseReason = "noise"
 
     /// The archive key: stable for a message whatever copy or import order, short enough to type.
     /// Derived from the Message-ID when there is one (all copies share it), else from the bytes.

@@ -46,6 +46,8 @@ struct PreparedMessage: Sendable {
     var decision: ImportDecision
     /// The worker's part of filing (nil when the message is excluded before filing).
     var prefiling: PreFiling?
+    /// What the noise stage saw (nil: nothing, or excluded before it ran).
+    var noise: NoiseVerdict?
 }
 
 /// What the parallel stage hands to the writer, in read order.

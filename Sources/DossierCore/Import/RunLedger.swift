@@ -16,17 +16,23 @@ public struct RunLedger: Sendable, Codable, Equatable {
     public var excluded = 0
     public var quarantineReasons: [String: Int] = [:]
     public var excludedReasons: [String: Int] = [:]
+    /// Messages first seen in this run that are noise, by kind (bounce, newsletter, ...). Noise
+    /// kept in the archive (`noise.store: true`) is also counted in `stored`; noise counted only is
+    /// also in `excluded` (reason `noise`), so the balance holds either way.
+    public var noise = 0
+    public var noiseReasons: [String: Int] = [:]
     public var bytes: Int64 = 0
     public var sources = 0
     public var seconds: Double = 0
     public var error: String?
 
     enum CodingKeys: String, CodingKey {
-        case run, command, status, read, stored, duplicate, quarantined, excluded, bytes, sources, seconds, error
+        case run, command, status, read, stored, duplicate, quarantined, excluded, noise, bytes, sources, seconds, error
         case startedAt = "started_at"
         case finishedAt = "finished_at"
         case quarantineReasons = "quarantine_reasons"
         case excludedReasons = "excluded_reasons"
+        case noiseReasons = "noise_reasons"
     }
 
     public init(run: Int64, command: String, status: String, startedAt: String) {
@@ -55,6 +61,18 @@ public struct RunLedger: Sendable, Codable, Equatable {
         }
     }
 
+    /// Counts this run's noise by kind from the archive: the messages first stored by the run whose
+    /// status is noise now (a reply whose weak signals a filed parent outranked is no longer noise).
+    mutating func countNoise(_ db: Database) throws {
+        noiseReasons = [:]
+        for row in try Row.fetchAll(db.cachedStatement(sql: """
+            SELECT filing_reason, COUNT(*) FROM message WHERE filing = 'noise' AND first_run = ? GROUP BY filing_reason
+            """), arguments: [run]) {
+            noiseReasons[row[0] ?? "noise"] = row[1]
+        }
+        noise = noiseReasons.values.reduce(0, +)
+    }
+
     /// Writes the counts into the run's rows (inside the caller's transaction, so the ledger in the
     /// database always matches what was committed).
     func save(_ db: Database) throws {
@@ -64,7 +82,7 @@ public struct RunLedger: Sendable, Codable, Equatable {
             WHERE id = ?
             """, arguments: [status, finishedAt, read, stored, duplicate, quarantined, excluded, bytes, sources, error, run])
         try db.execute(sql: "DELETE FROM run_reason WHERE run = ?", arguments: [run])
-        for (outcome, reasons) in [("quarantined", quarantineReasons), ("excluded", excludedReasons)] {
+        for (outcome, reasons) in [("quarantined", quarantineReasons), ("excluded", excludedReasons), ("noise", noiseReasons)] {
             for (reason, count) in reasons {
                 try db.execute(sql: "INSERT INTO run_reason (run, outcome, reason, count) VALUES (?, ?, ?, ?)",
                                arguments: [run, outcome, reason, count])
@@ -96,12 +114,13 @@ public struct RunLedger: Sendable, Codable, Equatable {
         }
         for reason in try Row.fetchAll(db, sql: "SELECT outcome, reason, count FROM run_reason WHERE run = ?", arguments: [ledger.run]) {
             let outcome: String = reason["outcome"]
-            if outcome == "quarantined" {
-                ledger.quarantineReasons[reason["reason"]] = reason["count"]
-            } else {
-                ledger.excludedReasons[reason["reason"]] = reason["count"]
+            switch outcome {
+            case "quarantined": ledger.quarantineReasons[reason["reason"]] = reason["count"]
+            case "noise": ledger.noiseReasons[reason["reason"]] = reason["count"]
+            default: ledger.excludedReasons[reason["reason"]] = reason["count"]
             }
         }
+        ledger.noise = ledger.noiseReasons.values.reduce(0, +)
         return ledger
     }
 }

@@ -27,6 +27,7 @@ import GRDB
 /// - `crm_snapshot` (v2): the whole `CRMDirectory` of a successful load as one compact document
 ///   (`CRMSnapshot`, format named in `format`). The directory is only ever used whole (to build a
 ///   `CRMIndex`), and one blob decodes far quicker than 100k contacts rebuilt from rows or JSON.
+/// - v5: `message.noise`, `noise_decisive`, `noise_signals`: the noise stage's verdict and signals.
 public enum Schema {
     public static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -203,6 +204,17 @@ public enum Schema {
                     at TEXT NOT NULL,                 -- RFC 3339 UTC
                     PRIMARY KEY (message, kind, record)
                 );
+                """)
+        }
+        migrator.registerMigration("v5: noise") { db in
+            // What the noise stage saw (see Classify/NoiseClassifier.swift), kept apart from the
+            // filing status so that it survives a manual assignment and `why` can always show it:
+            // the kind it points to (NULL when signals were too few), whether the verdict was
+            // decisive or yields to a tracking code or a thread, and every signal, one per line.
+            try db.execute(sql: """
+                ALTER TABLE message ADD COLUMN noise TEXT;
+                ALTER TABLE message ADD COLUMN noise_decisive INTEGER;
+                ALTER TABLE message ADD COLUMN noise_signals TEXT;
                 """)
         }
         return migrator
