@@ -6,7 +6,7 @@ import GRDB
 struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Reports on the archive.",
-        subcommands: [RunReport.self, AssignmentsReportCommand.self, UnassignedReportCommand.self]
+        subcommands: [RunReport.self, AssignmentsReportCommand.self, UnassignedReportCommand.self, ExcludedReportCommand.self]
     )
 }
 

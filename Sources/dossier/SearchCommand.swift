@@ -12,7 +12,8 @@ struct Search: ParsableCommand {
             Words and "quoted phrases" anywhere; from: to: cc: bcc: subject: body: attachment: for one \
             field; term* for a prefix; AND (or nothing), OR, NOT or -term, and parentheses (AND binds \
             tighter than OR); mailbox:NAME, folder:NAME (and its subfolders), date:2024-01-01..2024-03-31 \
-            (a day, month or year; either end may be left open), has:attachment. Quote the query for the \
+            (a day, month or year; either end may be left open), has:attachment, is:filed|unassigned|internal|noise \
+            (noise kept flagged is left out unless the query names is:noise). Quote the query for the \
             shell, e.g. dossier search 'mailbox:alice (offer OR quote) NOT cc:legal'; a query that starts \
             with '-' goes after --, e.g. dossier search -- -draft. On a terminal the \
             hits are a table; otherwise one tab-separated line each: key, date, from, subject, mailboxes.

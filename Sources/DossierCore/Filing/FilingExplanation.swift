@@ -51,6 +51,17 @@ public struct FilingExplanation: Sendable, Codable, Equatable {
         public var at: String
     }
 
+    /// What the noise stage saw in a message (every message with at least one signal).
+    public struct Noise: Sendable, Codable, Equatable {
+        /// The kind the signals point to; nil when they were too few to make it noise.
+        public var kind: String?
+        /// A decisive verdict stands whatever the filing evidence; a weak one yields to a
+        /// tracking code or a thread to a filed message.
+        public var decisive: Bool
+        /// `kind: what fired`, the deciding kind's first.
+        public var signals: [String]
+    }
+
     /// The import window that excluded a message.
     public struct Window: Sendable, Codable, Equatable {
         /// First day inside (as written), or nil for open.
@@ -88,12 +99,14 @@ public struct FilingExplanation: Sendable, Codable, Equatable {
     public var triggers: [String]
     /// For excluded (window).
     public var window: Window?
+    /// The noise stage's verdict and signals, when any signal fired.
+    public var noise: Noise?
     /// The explanation in sentences, as `dossier why` prints it.
     public var summary: [String]
 
     enum CodingKeys: String, CodingKey {
         case key, date, from, subject, stored, status, reason, evidence, direction, context, mailboxes, matches, manual,
-             participants, triggers, window, summary
+             participants, triggers, window, noise, summary
         case accessibleTo = "accessible_to"
         case messageID = "message_id"
         case fromName = "from_name"
@@ -105,7 +118,8 @@ public struct FilingExplanation: Sendable, Codable, Equatable {
     public static func explain(key: String, in db: Database, index: CRMIndex) throws -> FilingExplanation {
         let record = try MessageRecord.resolve(db, key: key)
         guard let row = try Row.fetchOne(db, sql: """
-            SELECT filing, filing_reason, evidence, direction, context, first_run FROM message WHERE id = ?
+            SELECT filing, filing_reason, evidence, direction, context, first_run, noise, noise_decisive, noise_signals
+            FROM message WHERE id = ?
             """, arguments: [record.id]) else { throw StoreError.noSuchMessage(key) }
         let stored = record.status == "stored"
         var explanation = FilingExplanation(
@@ -115,6 +129,10 @@ public struct FilingExplanation: Sendable, Codable, Equatable {
             reason: row["filing_reason"] ?? (stored ? nil : record.reason), evidence: row["evidence"],
             direction: row["direction"], context: row["context"], matches: [], manual: [], participants: [], triggers: [],
             window: nil, summary: [])
+        if let signals: String = row["noise_signals"], !signals.isEmpty {
+            explanation.noise = Noise(kind: row["noise"], decisive: (row["noise_decisive"] as Bool?) ?? false,
+                                      signals: signals.split(separator: "\n").map(String.init))
+        }
 
         // Who may see it: the staff whose mailboxes hold a copy (crm-directory.md's group rule).
         explanation.mailboxes = try String.fetchAll(db, sql: "SELECT DISTINCT mailbox FROM copy WHERE message = ? ORDER BY mailbox",
@@ -183,7 +201,11 @@ public struct FilingExplanation: Sendable, Codable, Equatable {
             lines.append(e.participants.isEmpty ? "It has no participant with an address, so there is nobody outside to file it to."
                          : "All \(e.participants.count) participants are internal (staff or internal domains): nobody outside to file it to.")
         case FilingStatus.noise.rawValue:
-            lines.append("Machine-made mail (\(reason.isEmpty ? "noise" : reason)): noise is not filed.")
+            let strength = e.noise.map { $0.decisive ? "decisive signals, which no filing evidence outranks"
+                                                    : "weak signals, and no tracking code or thread to a filed message outranked them" }
+            lines.append("Machine-made mail (\(reason.isEmpty ? "noise" : reason)): noise is not filed" + (strength.map { "; \($0)." } ?? "."))
+            lines.append(e.stored ? "It is kept in the archive, flagged (rules.yaml noise: store: true); search it with is:noise."
+                                  : "Only its record is kept (rules.yaml noise: store: false): sender, date and subject, no content.")
         case "excluded:blacklist", "excluded:excluded_contact":
             let blacklist = reason == "blacklist"
             let test: (String) -> Bool = { blacklist ? index.isBlacklisted($0) : index.isExcludedContact($0) }
@@ -210,6 +232,17 @@ public struct FilingExplanation: Sendable, Codable, Equatable {
         default:
             break
         }
+        if let noise = e.noise, e.status != FilingStatus.noise.rawValue {
+            if let kind = noise.kind, !noise.decisive, e.status == FilingStatus.filed.rawValue
+                && e.matches.contains(where: { $0.rule == .trackingCode || $0.rule == .thread }) {
+                lines.append("It looked like \(kind) (weak signals), but a tracking code or a thread to a filed message outranks those: a person wrote it.")
+            } else if noise.kind == nil {
+                lines.append("Some signals of machine-made mail fired, too few to call it noise.")
+            } else if let kind = noise.kind {
+                lines.append("It looked like \(kind); a status ranked above noise, or a person's decision, applies.")
+            }
+        }
+        if let noise = e.noise { lines.append("Noise signals: " + noise.signals.joined(separator: "; ") + ".") }
         if !e.manual.isEmpty {
             let count = e.manual.count
             lines.append("\(count) manual decision\(count == 1 ? "" : "s") (dossier assign/unassign), which rematch never overrides.")

@@ -68,7 +68,8 @@ public struct SearchEngine: Sendable {
     }
 
     /// The stored messages matching `query`, best (or newest, or oldest) first, at most `limit`
-    /// (nil: all). Excluded messages (kept as a record only) never match.
+    /// (nil: all). Excluded messages (kept as a record only) never match; noise matches only a
+    /// query that names `is:noise`.
     public func search(_ query: SearchQuery, sort: SearchSort = .relevance, limit: Int? = SearchEngine.defaultLimit) throws -> [SearchHit] {
         return try archive.database.read { db in
             let plan = SearchEngine.plan(query, sort: sort, limit: limit, names: try CopyNames(db, for: query))
@@ -112,6 +113,8 @@ public struct SearchEngine: Sendable {
     static func plan(_ query: SearchQuery, sort: SearchSort, limit: Int?, names: CopyNames = CopyNames()) -> Plan {
         var arguments = StatementArguments()
         var conditions = ["message.status = 'stored'"]
+        // Noise kept in the archive is there to be checked, not to crowd every search.
+        if !query.mentionsNoise { conditions.append("message.filing IS NOT 'noise'") }
         var match: String?
 
         // Split a top-level AND into the part FTS5 can evaluate as one MATCH and the rest.
@@ -205,6 +208,9 @@ public struct SearchEngine: Sendable {
             return "(" + parts.joined(separator: " AND ") + ")"
         case .hasAttachment:
             return "message.attachment_count > 0"
+        case .status(let status):
+            arguments += [status.rawValue]
+            return "message.filing = ?"
         case .and(let parts):
             return "(" + parts.map { condition($0, names, &arguments) }.joined(separator: " AND ") + ")"
         case .or(let parts):
@@ -242,7 +248,7 @@ public struct SearchEngine: Sendable {
                 expressions.append(expression)
             }
             return "(" + expressions.joined(separator: " OR ") + ")"
-        case .not, .mailbox, .folder, .date, .hasAttachment:
+        case .not, .mailbox, .folder, .date, .hasAttachment, .status:
             return nil
         }
     }
@@ -319,7 +325,7 @@ struct CopyNames {
             case .folder: needsFolders = true
             case .and(let parts), .or(let parts): stack += parts
             case .not(let inner): stack.append(inner)
-            case .text, .date, .hasAttachment: break
+            case .text, .date, .hasAttachment, .status: break
             }
         }
         if needsMailboxes { allMailboxes = try String.fetchAll(db, sql: "SELECT DISTINCT mailbox FROM copy") }

@@ -13,6 +13,7 @@
 /// | `date:2024-01-01..2024-03-31`, `date:2024-01-01..`, `date:..2024-03-31` | UTC days, both ends inclusive, either end open |
 /// | `date:2024-01-05`, `date:2024-03`, `date:2024` | one day, month or year (range ends may use these too) |
 /// | `has:attachment` | the message has at least one attachment |
+/// | `is:noise`, `is:filed`, `is:unassigned`, `is:internal` | the message's filing status; noise (kept flagged when rules.yaml says `noise: store: true`) is left out of every search that does not name `is:noise` |
 /// | `a b`, `a AND b` | both |
 /// | `a OR b` | either; AND binds tighter than OR: `a OR b c` is `a OR (b AND c)` |
 /// | `NOT a`, `-a` | not; also before a group: `-(a OR b)` |
@@ -39,12 +40,27 @@ public indirect enum SearchQuery: Sendable, Hashable {
     case date(SearchDateRange)
     /// The message has at least one attachment.
     case hasAttachment
+    /// The message's filing status is this one (`is:noise`, `is:filed`, ...).
+    case status(FilingStatus)
     /// Every part matches (at least two parts).
     case and([SearchQuery])
     /// At least one part matches (at least two parts).
     case or([SearchQuery])
     /// The part does not match.
     case not(SearchQuery)
+
+    /// The statuses `is:` takes: those of messages whose content is kept.
+    public static let searchableStatuses: [FilingStatus] = [.filed, .unassigned, .internal, .noise]
+
+    /// Whether the query names `is:noise` somewhere (else noise is left out of the hits).
+    public var mentionsNoise: Bool {
+        switch self {
+        case .status(let status): return status == .noise
+        case .and(let parts), .or(let parts): return parts.contains { $0.mentionsNoise }
+        case .not(let inner): return inner.mentionsNoise
+        case .text, .mailbox, .folder, .date, .hasAttachment: return false
+        }
+    }
 
     /// Parses the query language described on `SearchQuery`.
     /// - Throws: `SearchQueryError`, whose description says what is wrong and where.
@@ -114,6 +130,8 @@ public struct SearchQueryError: Error, Sendable, Hashable, CustomStringConvertib
         case badDate(term: String, reason: String)
         /// A `has:` value other than `attachment`.
         case unknownHasValue(String)
+        /// An `is:` value other than a status a stored message can have.
+        case unknownIsValue(String)
         /// Nothing to search for (empty, or only punctuation).
         case emptyQuery
         /// More nesting or terms than a search needs; refused so that hostile input stays cheap.
@@ -140,6 +158,8 @@ public struct SearchQueryError: Error, Sendable, Hashable, CustomStringConvertib
         case .missingValue(let field): what = "\(field): needs a word or a quoted phrase"
         case .badDate(let term, let reason): what = "bad date range '\(term)' (\(reason))"
         case .unknownHasValue(let value): what = "unknown has:\(value) (only has:attachment exists)"
+        case .unknownIsValue(let value):
+            what = "unknown is:\(value) (use is:" + SearchQuery.searchableStatuses.map(\.rawValue).joined(separator: ", is:") + ")"
         case .emptyQuery: what = "nothing to search for"
         case .tooComplex(let reason): what = "query too complex (\(reason))"
         }

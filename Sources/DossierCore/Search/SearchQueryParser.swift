@@ -77,7 +77,7 @@ struct SearchQueryParser {
 
     /// Field names that turn `name:value` into something other than plain text.
     private static let fieldNames: Set<String> = Set(SearchText.Field.allCases.map(\.rawValue))
-        .union(["mailbox", "folder", "date", "has"])
+        .union(["mailbox", "folder", "date", "has", "is"])
 
     private static func isSpace(_ c: Character) -> Bool { c.isWhitespace }
 
@@ -330,6 +330,11 @@ struct SearchQueryParser {
         case "has":
             if raw.value.lowercased() == "attachment" && !raw.isPrefix { return .hasAttachment }
             throw SearchQueryError(.unknownHasValue(raw.value + (raw.isPrefix ? "*" : "")), position: position)
+        case "is":
+            if !raw.isPrefix, let status = FilingStatus(rawValue: raw.value.lowercased()), SearchQuery.searchableStatuses.contains(status) {
+                return .status(status)
+            }
+            throw SearchQueryError(.unknownIsValue(raw.value + (raw.isPrefix ? "*" : "")), position: position)
         default:
             guard let textField = SearchText.Field(rawValue: field) else { return nil }
             if raw.value.isEmpty { throw SearchQueryError(.missingValue(field: field), position: position) }
