@@ -315,8 +315,9 @@ private struct HeaderFacts {
         }
     }
 
+    /// The value unfolded and decoded (it is shown by `why`, one signal per line).
     static func value(_ field: HeaderField) -> String {
-        String(decoding: field.rawValue, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        field.text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     var nullReturnPath: Bool {
@@ -453,7 +454,7 @@ private enum CalendarReply {
     /// A `METHOD:REPLY` line in iCalendar text (folded lines and case as RFC 5545 allows).
     static func hasReplyMethod(_ bytes: [UInt8]) -> Bool {
         let text = String(decoding: bytes.prefix(1 << 16), as: UTF8.self).uppercased()
-        return text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).contains { line in
+        return text.split(whereSeparator: \.isNewline).contains { line in
             line.trimmingCharacters(in: .whitespaces) == "METHOD:REPLY"
         }
     }
