@@ -180,7 +180,7 @@ enum LedgerText {
         for (reason, count) in ledger.quarantineReasons.sorted(by: { $0.key < $1.key }) {
             lines.append("    \(grouped(count))  \(oneLine(reason))")
         }
-        lines.append("  noise        \(grouped(ledger.noise))  (kept flagged: in stored; counted only: in excluded as noise)")
+        lines.append("  noise        \(grouped(ledger.noise))  (included above: in stored when kept flagged, in excluded when only counted)")
         for (reason, count) in ledger.noiseReasons.sorted(by: { $0.key < $1.key }) {
             lines.append("    \(grouped(count))  \(oneLine(reason))")
         }

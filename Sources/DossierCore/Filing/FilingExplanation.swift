@@ -235,7 +235,7 @@ public struct FilingExplanation: Sendable, Codable, Equatable {
         if let noise = e.noise, e.status != FilingStatus.noise.rawValue {
             if let kind = noise.kind, !noise.decisive, e.status == FilingStatus.filed.rawValue
                 && e.matches.contains(where: { $0.rule == .trackingCode || $0.rule == .thread }) {
-                lines.append("It looked like \(kind) (weak signals), but a tracking code or a thread to a filed message outranks those: a person wrote it.")
+                lines.append("It looked like \(kind) (weak signals), but a tracking code or a thread to a filed message outranks those, so it is filed like a person's mail.")
             } else if noise.kind == nil {
                 lines.append("Some signals of machine-made mail fired, too few to call it noise.")
             } else if let kind = noise.kind {
