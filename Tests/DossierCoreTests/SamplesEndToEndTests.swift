@@ -21,8 +21,10 @@ final class SamplesEndToEndTests: XCTestCase {
         let dir = try TemporaryDirectory()
         let (_, ledger) = try importSamples(into: dir.sub("archive"))
         XCTAssertEqual(ledger.status, "completed")
-        XCTAssertEqual(ledger.read, 32)
-        XCTAssertEqual(ledger.stored, 26)
+        XCTAssertEqual(ledger.read, 45)
+        // No CRM directory loaded: noise is kept, flagged (CRMDirectory.none), so all of it is stored.
+        XCTAssertEqual(ledger.stored, 39)
+        XCTAssertEqual(ledger.noise, 18)
         XCTAssertEqual(ledger.duplicate, 3)
         XCTAssertEqual(ledger.quarantined, 3)
         XCTAssertEqual(ledger.quarantineReasons, ["empty file": 1, "no header block": 2])
@@ -30,7 +32,50 @@ final class SamplesEndToEndTests: XCTestCase {
 
         let again = try importSamples(into: dir.sub("archive")).1
         XCTAssertEqual(again.stored, 0)
-        XCTAssertEqual(again.duplicate, 29)
+        XCTAssertEqual(again.duplicate, 42)
+    }
+
+    /// With the sample firm's CRM directory (noise counted only), every kind of noise in
+    /// samples/mail comes out as samples/mail/README.md says, and the near misses are filed.
+    func testNoiseSamplesAreClassifiedAndNearMissesFiled() throws {
+        let dir = try TemporaryDirectory()
+        let archive = dir.sub("archive")
+        let crm = URL(fileURLWithPath: samples).deletingLastPathComponent().appendingPathComponent("crm").path
+        XCTAssertEqual(try DossierCLI.run(["crm", "load", crm, "--archive", archive]).status, 0)
+        let imported = try DossierCLI.run(["import", samples, "--archive", archive, "--json"])
+        XCTAssertEqual(imported.status, 0, imported.stderr)
+        let ledger = try JSONDecoder().decode(RunLedger.self, from: Data(imported.stdout))
+        XCTAssertEqual(ledger.noiseReasons, ["autoreply": 4, "bounce": 3, "meeting_reply": 2, "newsletter": 3, "noreply": 3, "read_receipt": 3])
+        XCTAssertEqual(ledger.excludedReasons["noise"], 18, "noise.store: false counts noise only")
+        XCTAssertTrue(ledger.isBalanced)
+
+        let report = try DossierCLI.run(["report", "assignments", "--archive", archive])
+        var byFile: [String: (status: String, reason: String?)] = [:]
+        for line in report.text.split(separator: "\n") {
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+            for source in object["sources"] as! [[String: Any]] {
+                byFile[((source["path"] as! String) as NSString).lastPathComponent] = (object["status"] as! String, object["reason"] as? String)
+            }
+        }
+        let expected: [String: String] = [
+            "exchange-ndr-de.eml": "bounce", "qmail-failure-notice.eml": "bounce", "gmail-vacation-es.eml": "autoreply",
+            "outlook-ooo-fr.eml": "autoreply", "ooo-ja-no-headers.eml": "autoreply", "thunderbird-mdn-it.eml": "read_receipt",
+            "outlook-read-nl.eml": "read_receipt", "google-calendar-accepted-de.eml": "meeting_reply",
+            "marketing-newsletter.eml": "newsletter", "portal-notification-pl.eml": "noreply",
+        ]
+        for (file, kind) in expected {
+            XCTAssertEqual(byFile[file]?.status, "noise", file)
+            XCTAssertEqual(byFile[file]?.reason, kind, file)
+        }
+        for file in ["near-miss-reply-quoting-ooo.eml", "near-miss-ooo-coverage.eml", "near-miss-forwarded-newsletter.eml"] {
+            XCTAssertEqual(byFile[file]?.status, "filed", file)
+        }
+
+        let excluded = try DossierCLI.run(["report", "excluded", "--archive", archive, "--format", "json"])
+        XCTAssertEqual(excluded.status, 0, excluded.stderr)
+        let items = try JSONSerialization.jsonObject(with: Data(excluded.stdout)) as! [[String: Any]]
+        XCTAssertEqual(items.count, 18)
+        XCTAssertTrue(items.allSatisfy { !($0["signals"] as! [String]).isEmpty && $0["from"] is String }, "noise keeps its sender and its signals")
     }
 
     func testDemoSearchesFindWhatTheReadmePromises() throws {
@@ -64,7 +109,7 @@ final class SamplesEndToEndTests: XCTestCase {
         let copies = try archive.database.read { db in
             try Row.fetchAll(db, sql: "SELECT path, sha256 FROM copy WHERE offset = -1")
         }
-        XCTAssertEqual(copies.count, 20, "13 Maildir files and 7 .eml drops")
+        XCTAssertEqual(copies.count, 33, "13 Maildir files, 7 .eml drops and 13 noise samples")
         for copy in copies {
             let path: String = copy["path"]
             let sha256: String = copy["sha256"]

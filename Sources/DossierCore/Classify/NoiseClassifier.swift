@@ -206,11 +206,15 @@ public struct NoiseClassifier: Sendable {
 
     // MARK: Pieces
 
-    /// The subject as matched: lower-cased (ASCII and beyond), leading space trimmed.
+    /// The subject as matched: lower-cased (ASCII and beyond), leading space trimmed, and the
+    /// no-break spaces French Outlook puts before a colon ("Réponse automatique\u{A0}:") made plain.
     static func subjectForMatching(_ subject: String?) -> String {
         guard let subject, !subject.isEmpty else { return "" }
-        let trimmed = subject.drop { $0 == " " || $0 == "\t" }
-        return trimmed.lowercased()
+        var trimmed = subject.drop { $0 == " " || $0 == "\t" }.lowercased()
+        if trimmed.utf8.contains(0xC2) || trimmed.utf8.contains(0xE2) {
+            trimmed = trimmed.replacingOccurrences(of: "\u{A0}", with: " ").replacingOccurrences(of: "\u{202F}", with: " ")
+        }
+        return trimmed
     }
 
     /// The entry of `prefixes` the subject starts with.
