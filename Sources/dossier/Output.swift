@@ -166,3 +166,15 @@ final class StreamingTable {
         }.joined(separator: "  ") + "\n"
     }
 }
+
+/// Writes a JSON array one element at a time, as `produce` hands them over (reports can be long:
+/// nothing is collected in memory).
+func writeJSONArray<Element: Encodable>(_ produce: (_ emit: (Element) throws -> Void) throws -> Void) throws {
+    var first = true
+    writeOut("[")
+    try produce { element in
+        writeOut((first ? "\n" : ",\n") + (try jsonLine(element)))
+        first = false
+    }
+    writeOut(first ? "]\n" : "\n]\n")
+}

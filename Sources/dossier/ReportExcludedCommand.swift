@@ -63,13 +63,7 @@ struct ExcludedReportCommand: ParsableCommand {
                                           item.signals.joined(separator: "; "), item.sources.map(describe).joined(separator: "; ")]))
                     }
                 case .json:
-                    var first = true
-                    writeOut("[")
-                    try ExcludedReport.write(db, filter: filter, limit: limit) { item in
-                        writeOut((first ? "\n" : ",\n") + (try jsonLine(item)))
-                        first = false
-                    }
-                    writeOut(first ? "]\n" : "\n]\n")
+                    try writeJSONArray { (emit: (ExcludedItem) throws -> Void) in try ExcludedReport.write(db, filter: filter, limit: limit, emit: emit) }
                 }
             }
         }

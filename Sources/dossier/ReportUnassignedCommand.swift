@@ -64,13 +64,7 @@ struct UnassignedReportCommand: ParsableCommand {
                                           suggestion?.name ?? "", suggestion?.basis.rawValue ?? "", suggestion?.why ?? ""]))
                     }
                 case .json:
-                    var first = true
-                    writeOut("[")
-                    try queue.write(db, newestFirst: newest, limit: limit) { item in
-                        writeOut((first ? "\n" : ",\n") + (try jsonLine(item)))
-                        first = false
-                    }
-                    writeOut(first ? "]\n" : "\n]\n")
+                    try writeJSONArray { (emit: (UnassignedItem) throws -> Void) in try queue.write(db, newestFirst: newest, limit: limit, emit: emit) }
                 }
             }
         }

@@ -100,6 +100,17 @@ final class SamplesEndToEndTests: XCTestCase {
         XCTAssertTrue(contracts.contains("業務委託契約書のご確認 (service contract)"), "ISO-2022-JP subject is decoded")
         // The RFC 2231 file name, split over two continuations and percent-encoded, is searchable.
         XCTAssertEqual(try subjects("attachment:Änderungen"), ["Unterschriebener Vertrag / signed contract"])
+
+        // Noise is kept (no CRM directory), flagged: only a query naming is:noise finds it.
+        let legalTech = try subjects("LegalTech")
+        XCTAssertEqual(legalTech, ["Fwd: LegalTech Weekly #212: Five things to know about e-signatures"], "the client's forward, not the newsletters")
+        XCTAssertEqual(try subjects("is:noise LegalTech"), ["LegalTech Weekly #148: AI contract review, e-signature rules",
+                                                            "LegalTech Weekly #212: Five things to know about e-signatures"])
+        XCTAssertEqual(try subjects("LegalTech (is:noise OR is:filed OR is:unassigned)").count, 3)
+        XCTAssertTrue(try subjects("is:noise").contains("Undelivered Mail Returned to Sender"))
+        XCTAssertThrowsError(try engine.search("is:spam")) { error in
+            XCTAssertTrue("\(error)".contains("unknown is:spam"), "\(error)")
+        }
     }
 
     func testEveryStoredOriginalIsByteExactWithItsSourceFile() throws {

@@ -3,7 +3,7 @@ import GRDB
 
 /// One message left out of the client files: noise, or excluded (window, blacklist, excluded
 /// contact, unmatched, noise counted only), with the reason and what it rests on.
-public struct ExcludedItem: Sendable, Encodable {
+public struct ExcludedItem: Sendable, Encodable, SenderDisplaying {
     public var key: String
     public var date: Date?
     /// `noise` or `excluded`.
@@ -22,11 +22,6 @@ public struct ExcludedItem: Sendable, Encodable {
     /// Where each copy was read (mailbox, path, offset), so a person can open the source.
     public var sources: [CopySource]
 
-    public var from: String? {
-        guard let fromAddress else { return fromName }
-        if let fromName, !fromName.isEmpty { return "\(fromName) <\(fromAddress)>" }
-        return fromAddress
-    }
 
     enum CodingKeys: String, CodingKey {
         case key, date, status, reason, from, subject, stored, decisive, signals, sources

@@ -42,7 +42,7 @@ public struct FilingSuggestion: Sendable, Equatable, Encodable {
 }
 
 /// One message of the unassigned queue.
-public struct UnassignedItem: Sendable, Encodable {
+public struct UnassignedItem: Sendable, Encodable, SenderDisplaying {
     public var key: String
     public var date: Date?
     public var fromAddress: String?
@@ -53,11 +53,6 @@ public struct UnassignedItem: Sendable, Encodable {
     /// Best first; empty when nothing is near.
     public var suggestions: [FilingSuggestion]
 
-    public var from: String? {
-        guard let fromAddress else { return fromName }
-        if let fromName, !fromName.isEmpty { return "\(fromName) <\(fromAddress)>" }
-        return fromAddress
-    }
 
     enum CodingKeys: String, CodingKey {
         case key, date, from, subject, external, suggestion, suggestions

@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 
 /// A message as a thread tree shows it: who, when, what, and where it is filed.
-public struct ThreadMessage: Sendable, Encodable {
+public struct ThreadMessage: Sendable, Encodable, SenderDisplaying {
     public var rowID: Int64
     public var key: String
     public var messageID: String?
@@ -24,12 +24,6 @@ public struct ThreadMessage: Sendable, Encodable {
     public var references: [String]
     public var inReplyTo: [String]
 
-    /// `Name <address>`, the address, or nil.
-    public var from: String? {
-        guard let fromAddress else { return fromName }
-        if let fromName, !fromName.isEmpty { return "\(fromName) <\(fromAddress)>" }
-        return fromAddress
-    }
 
     /// The filing status with its reason: `excluded (window)`, `filed`.
     public var filingText: String {
