@@ -42,6 +42,11 @@ final class SamplesEndToEndTests: XCTestCase {
         let archive = dir.sub("archive")
         let crm = URL(fileURLWithPath: samples).deletingLastPathComponent().appendingPathComponent("crm").path
         XCTAssertEqual(try DossierCLI.run(["crm", "load", crm, "--archive", archive]).status, 0)
+        // The preview names noise that is counted only as noise, with its kind.
+        let preview = try DossierCLI.run(["import", samples + "/noise", "--archive", archive, "--dry-run", "--format", "csv"])
+        XCTAssertEqual(preview.status, 0, preview.stderr)
+        XCTAssertTrue(preview.text.contains(",noise,bounce,"), preview.text)
+        XCTAssertFalse(preview.text.contains(",excluded,noise,"), preview.text)
         let imported = try DossierCLI.run(["import", samples, "--archive", archive, "--json"])
         XCTAssertEqual(imported.status, 0, imported.stderr)
         let ledger = try JSONDecoder().decode(RunLedger.self, from: Data(imported.stdout))

@@ -65,6 +65,10 @@ enum ImportPreview {
                 context: nil, status: "", reason: nil, key: message.key, mailbox: message.location.mailbox,
                 path: message.location.path, offset: message.location.offset)
             switch outcome {
+            case .excluded(let reason) where reason == MessagePreparer.noiseReason:
+                // Noise that is counted only: its status is noise, its reason the kind.
+                row.status = FilingStatus.noise.rawValue
+                row.reason = message.noise?.kind?.rawValue
             case .excluded(let reason):
                 row.status = FilingStatus.excluded.rawValue
                 row.reason = reason
