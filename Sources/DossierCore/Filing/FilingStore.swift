@@ -58,8 +58,31 @@ public struct FilingStore {
 
     /// The distinct records a message is filed to.
     static func records(of id: Int64, _ db: Database) throws -> [CRMRecordRef] {
-        try Row.fetchAll(db.cachedStatement(sql: "SELECT DISTINCT kind, record FROM filing_match WHERE message = ?"), arguments: [id])
-            .compactMap { row in CRMRecordKind(rawValue: row[0]).map { CRMRecordRef($0, row[1]) } }
+        // Deduplicated here, not by SQL DISTINCT, which builds a temporary B-tree on every call:
+        // the import's writer calls this for every filed message a reference names.
+        var records: [CRMRecordRef] = []
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: "SELECT kind, record FROM filing_match WHERE message = ?"), arguments: [id])
+        while let row = try rows.next() {
+            guard let kind = CRMRecordKind(rawValue: row[0]) else { continue }
+            let record = CRMRecordRef(kind, row[1])
+            if !records.contains(record) { records.append(record) }
+        }
+        return records
+    }
+
+    /// The records a message is filed to, and those of them the thread rule filed it to.
+    private static func recordsWithThread(of id: Int64, _ db: Database) throws -> (all: Set<CRMRecordRef>, thread: Set<CRMRecordRef>) {
+        var all = Set<CRMRecordRef>()
+        var thread = Set<CRMRecordRef>()
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: "SELECT rule, kind, record FROM filing_match WHERE message = ?"),
+                                       arguments: [id])
+        while let row = try rows.next() {
+            guard let kind = CRMRecordKind(rawValue: row[1]) else { continue }
+            let record = CRMRecordRef(kind, row[2])
+            all.insert(record)
+            if (row[0] as String) == FilingRule.thread.rawValue { thread.insert(record) }
+        }
+        return (all, thread)
     }
 
     /// Adds the matches of a message that has none yet.
@@ -84,27 +107,33 @@ public struct FilingStore {
     func propagateAdditions(from messageID: String, records: [CRMRecordRef], _ db: Database) throws -> [Int64] {
         var work = [(messageID, records)]
         var revived: [Int64] = []
+        // No DISTINCT (a temporary B-tree per call, and this runs for every message filed): a
+        // reply that names the parent twice (In-Reply-To and References) is skipped below.
         let children = try db.cachedStatement(sql: """
-            SELECT DISTINCT m.id, m.message_id, m.evidence, m.filing FROM reference r JOIN message m ON m.id = r.message
+            SELECT m.id, m.message_id, m.evidence, m.filing FROM reference r JOIN message m ON m.id = r.message
             WHERE r.message_id = ? AND (m.filing IN ('filed', 'unassigned')
                   OR (m.filing = 'excluded' AND m.filing_reason = 'unmatched' AND m.status = 'stored'))
             """)
         let update = try db.cachedStatement(sql: "UPDATE message SET filing = 'filed', filing_reason = NULL, evidence = ? WHERE id = ?")
         while let (parentID, parentRecords) = work.popLast() {
+            var seenChildren: [Int64] = []
             for row in try Row.fetchAll(children, arguments: [parentID]) {
                 let child: Int64 = row[0]
-                let current = try Self.matches(of: child, db)
+                guard !seenChildren.contains(child) else { continue }
+                seenChildren.append(child)
+                let current = try Self.recordsWithThread(of: child, db)
+                var newThread = parentRecords.filter { !current.thread.contains($0) }
+                guard !newThread.isEmpty else { continue }
+                // Manual removals are rare: read them only when there is something to add.
                 let removed = try Self.manual(of: child, db).removed
-                let threadRecords = Set(current.filter { $0.rule == .thread }.map(\.record))
-                let newThread = parentRecords.filter { !threadRecords.contains($0) && !removed.contains($0) }
+                newThread.removeAll { removed.contains($0) }
                 guard !newThread.isEmpty else { continue }
                 try Self.insertMatches(newThread.map { FilingMatch(rule: .thread, record: $0, matched: parentID) }, messageRowID: child, db)
                 let evidence = [FilingRule.thread, (row[2] as String?).flatMap(FilingRule.init(rawValue:))].compactMap { $0 }.min()!
                 try update.execute(arguments: [evidence.rawValue, child])
                 if (row[3] as String?) == FilingStatus.excluded.rawValue { revived.append(child) }
-                let records = Set(current.map(\.record))
-                let added = newThread.filter { !records.contains($0) }
-                if !added.isEmpty, let childID: String = row[1] { work.append((childID, Array(records) + added)) }
+                let added = newThread.filter { !current.all.contains($0) }
+                if !added.isEmpty, let childID: String = row[1] { work.append((childID, Array(current.all) + added)) }
             }
         }
         return revived
