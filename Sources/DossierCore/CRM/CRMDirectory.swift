@@ -135,6 +135,17 @@ public struct StaffMember: Sendable, Equatable, Hashable, Codable {
 /// The kinds of record a subject tag or tracking code can name.
 public enum CRMRecordKind: String, Sendable, Equatable, Hashable, Codable, CaseIterable {
     case account, contact, lead, `case`
+
+    /// Accounts, contacts, leads, cases: the order records are listed in. (A switch, not a
+    /// dictionary: record lists are sorted for every message an import files.)
+    var sortOrder: Int {
+        switch self {
+        case .account: return 0
+        case .contact: return 1
+        case .lead: return 2
+        case .case: return 3
+        }
+    }
 }
 
 /// One record of the directory, by kind and id: what a message is filed to.
@@ -151,8 +162,7 @@ public struct CRMRecordRef: Sendable, Equatable, Hashable, Codable, Comparable, 
     public var description: String { "\(kind.rawValue):\(id)" }
 
     public static func < (lhs: CRMRecordRef, rhs: CRMRecordRef) -> Bool {
-        let order: [CRMRecordKind: Int] = [.account: 0, .contact: 1, .lead: 2, .case: 3]
-        if lhs.kind != rhs.kind { return order[lhs.kind]! < order[rhs.kind]! }
+        if lhs.kind != rhs.kind { return lhs.kind.sortOrder < rhs.kind.sortOrder }
         return lhs.id < rhs.id
     }
 }

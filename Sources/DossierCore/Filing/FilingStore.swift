@@ -23,20 +23,30 @@ public struct FilingStore {
     public static func lookup(references: [String], excluding selfID: Int64?, index: CRMIndex, _ db: Database) throws -> ThreadLookup {
         var result = ThreadLookup(matches: [], context: .new)
         guard !references.isEmpty else { return result }
-        let parent = try db.cachedStatement(sql: "SELECT id, filing, direction FROM message WHERE message_id = ?")
+        // The parent and, when it is filed, its records in one statement: this runs for every
+        // reference of every message an import writes.
+        let parent = try db.cachedStatement(sql: """
+            SELECT m.id, m.direction, f.kind, f.record FROM message m
+            LEFT JOIN filing_match f ON f.message = m.id AND m.filing = 'filed'
+            WHERE m.message_id = ?
+            """)
         var seen = Set<CRMRecordRef>()
         for reference in references {
-            guard let row = try Row.fetchOne(parent, arguments: [reference]) else {
-                if let at = reference.lastIndex(of: "@"), index.isInternalDomain(String(reference[reference.index(after: at)...])) {
-                    result.context = .reply
+            var known = false
+            let rows = try Row.fetchCursor(parent, arguments: [reference])
+            while let row = try rows.next() {
+                if !known {
+                    known = true
+                    if (row[1] as String?) == Direction.outbound.rawValue { result.context = .reply }
                 }
-                continue
+                guard (row[0] as Int64) != selfID, let kind = (row[2] as String?).flatMap(CRMRecordKind.init(rawValue:)) else { continue }
+                let record = CRMRecordRef(kind, row[3])
+                if seen.insert(record).inserted {
+                    result.matches.append(FilingMatch(rule: .thread, record: record, matched: reference))
+                }
             }
-            if (row[2] as String?) == Direction.outbound.rawValue { result.context = .reply }
-            let id: Int64 = row[0]
-            guard id != selfID, (row[1] as String?) == FilingStatus.filed.rawValue else { continue }
-            for record in try records(of: id, db) where seen.insert(record).inserted {
-                result.matches.append(FilingMatch(rule: .thread, record: record, matched: reference))
+            if !known, let at = reference.lastIndex(of: "@"), index.isInternalDomain(String(reference[reference.index(after: at)...])) {
+                result.context = .reply
             }
         }
         result.matches = Filer.normalized(result.matches)
@@ -54,12 +64,6 @@ public struct FilingStore {
             }
         }
         return .new
-    }
-
-    /// The distinct records a message is filed to.
-    static func records(of id: Int64, _ db: Database) throws -> [CRMRecordRef] {
-        try Row.fetchAll(db.cachedStatement(sql: "SELECT DISTINCT kind, record FROM filing_match WHERE message = ?"), arguments: [id])
-            .compactMap { row in CRMRecordKind(rawValue: row[0]).map { CRMRecordRef($0, row[1]) } }
     }
 
     /// Adds the matches of a message that has none yet.
@@ -87,39 +91,78 @@ public struct FilingStore {
                             directMatches: (Int64) throws -> [FilingMatch]) throws -> [(id: Int64, wasNoise: Bool)] {
         var work = [(messageID, records)]
         var revived: [(id: Int64, wasNoise: Bool)] = []
+        // Each reply with its matches' rules and records, in one statement (this runs for every
+        // message filed). No DISTINCT, which builds a temporary B-tree on every call: rows are
+        // grouped by reply below, so one that names the parent twice counts once.
         let children = try db.cachedStatement(sql: """
-            SELECT DISTINCT m.id, m.message_id, m.evidence, m.filing FROM reference r JOIN message m ON m.id = r.message
+            SELECT m.id, m.message_id, m.evidence, m.filing, f.rule, f.kind, f.record
+            FROM reference r JOIN message m ON m.id = r.message LEFT JOIN filing_match f ON f.message = m.id
             WHERE r.message_id = ? AND (m.filing IN ('filed', 'unassigned')
                   OR (m.filing = 'excluded' AND m.filing_reason = 'unmatched' AND m.status = 'stored')
                   OR (m.filing = 'noise' AND m.noise_decisive = 0 AND m.status = 'stored'))
             """)
         let update = try db.cachedStatement(sql: "UPDATE message SET filing = 'filed', filing_reason = NULL, evidence = ? WHERE id = ?")
         while let (parentID, parentRecords) = work.popLast() {
-            for row in try Row.fetchAll(children, arguments: [parentID]) {
+            // Read to the end before writing: the loop below inserts into the tables read.
+            var replies: [Reply] = []
+            var replyIndex: [Int64: Int] = [:]
+            let rows = try Row.fetchCursor(children, arguments: [parentID])
+            while let row = try rows.next() {
                 let child: Int64 = row[0]
-                let filing: String? = row[3]
-                let wasNoise = filing == FilingStatus.noise.rawValue
-                let removed = try Self.manual(of: child, db).removed
-                var current = try Self.matches(of: child, db)
-                var own: [FilingMatch] = []
-                if wasNoise {
-                    own = Filer.normalized(try directMatches(child).filter { !removed.contains($0.record) })
-                    current = own
+                let position: Int
+                if let known = replyIndex[child] {
+                    position = known
+                } else {
+                    position = replies.count
+                    replyIndex[child] = position
+                    let filing: String? = row[3]
+                    replies.append(Reply(id: child, messageID: row[1], evidence: (row[2] as String?).flatMap(FilingRule.init(rawValue:)),
+                                         isExcluded: filing == FilingStatus.excluded.rawValue, isNoise: filing == FilingStatus.noise.rawValue))
                 }
-                let threadRecords = Set(current.filter { $0.rule == .thread }.map(\.record))
-                let newThread = parentRecords.filter { !threadRecords.contains($0) && !removed.contains($0) }
+                guard let kind = (row[5] as String?).flatMap(CRMRecordKind.init(rawValue:)) else { continue }
+                let record = CRMRecordRef(kind, row[6])
+                replies[position].records.insert(record)
+                if (row[4] as String) == FilingRule.thread.rawValue { replies[position].threadRecords.insert(record) }
+            }
+            for var reply in replies {
+                var newThread = parentRecords.filter { !reply.threadRecords.contains($0) }
                 guard !newThread.isEmpty else { continue }
-                try Self.insertMatches(own + newThread.map { FilingMatch(rule: .thread, record: $0, matched: parentID) }, messageRowID: child, db)
-                let evidence = ([FilingRule.thread] + own.map(\.rule) + [(row[2] as String?).flatMap(FilingRule.init(rawValue:))].compactMap { $0 }).min()!
-                try update.execute(arguments: [evidence.rawValue, child])
-                if filing == FilingStatus.excluded.rawValue || wasNoise { revived.append((child, wasNoise)) }
-                let records = Set(current.map(\.record))
-                let added = newThread.filter { !records.contains($0) }
-                let grown = wasNoise ? Array(Set(own.map(\.record)).union(added)) : added
-                if !grown.isEmpty, let childID: String = row[1] { work.append((childID, Array(records) + added)) }
+                // Manual removals are rare: read them only when there is something to add.
+                let removed = try Self.manual(of: reply.id, db).removed
+                newThread.removeAll { removed.contains($0) }
+                guard !newThread.isEmpty else { continue }
+                var own: [FilingMatch] = []
+                if reply.isNoise {
+                    own = Filer.normalized(try directMatches(reply.id).filter { !removed.contains($0.record) })
+                    reply.records = Set(own.map(\.record))
+                }
+                try Self.insertMatches(own + newThread.map { FilingMatch(rule: .thread, record: $0, matched: parentID) },
+                                       messageRowID: reply.id, db)
+                let evidence = ([FilingRule.thread, reply.evidence].compactMap { $0 } + own.map(\.rule)).min()!
+                try update.execute(arguments: [evidence.rawValue, reply.id])
+                if reply.isExcluded || reply.isNoise { revived.append((reply.id, reply.isNoise)) }
+                // A reply that was noise had no records: all of them are new down the thread.
+                let added = newThread.filter { !reply.records.contains($0) }
+                if (!added.isEmpty || !own.isEmpty), let childID = reply.messageID {
+                    work.append((childID, Array(reply.records) + added))
+                }
             }
         }
         return revived
+    }
+
+    /// A stored reply to a message just filed, as `propagateAdditions` reads it.
+    private struct Reply {
+        var id: Int64
+        var messageID: String?
+        var evidence: FilingRule?
+        /// Excluded as unmatched (matched_only mode), waiting for a parent to file it.
+        var isExcluded: Bool
+        /// Weak noise, which a filed parent outranks.
+        var isNoise: Bool
+        var records: Set<CRMRecordRef> = []
+        /// The records the thread rule filed it to.
+        var threadRecords: Set<CRMRecordRef> = []
     }
 
     /// Writes a decision over the message's previous one.

@@ -9,6 +9,8 @@ public final class Archive: Sendable {
     public let packs: PackStore
 
     public static let databaseName = "dossier.sqlite"
+    /// SQLite's page cache per connection, in KiB (an import's writer takes more while it runs).
+    static let cacheKiB = 16384
 
     private init(path: String, database: DatabasePool) {
         self.path = path
@@ -56,7 +58,7 @@ public final class Archive: Sendable {
         configuration.prepareDatabase { db in
             // NORMAL is durable across application crashes in WAL mode; only power loss can undo
             // the last commits, and an import is idempotent, so re-running it repairs that.
-            try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY")
+            try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -\(Archive.cacheKiB); PRAGMA temp_store = MEMORY")
         }
         let pool: DatabasePool
         do {
