@@ -70,6 +70,33 @@ final class PackStoreTests: XCTestCase {
         XCTAssertEqual(members, packBytes, "every byte in the packs is an indexed original")
     }
 
+    func testCopiesInLaterBatchesOfOneRunAppendNothingTwice() throws {
+        // One message per commit: a later copy finds the original through the filter of known
+        // originals (the claim is released at each commit), then in the index.
+        let dir = try TemporaryDirectory()
+        for index in 0..<5 { try dir.write("in/a\(index).eml", Array("Subject: same\n\nsame bytes\n".utf8)) }
+        let archive = try Archive.open(at: dir.sub("archive"), create: true)
+        var options = ImportOptions(paths: [dir.sub("in")])
+        options.batchSize = 1
+        options.workers = 1
+        let ledger = try Importer(archive: archive, options: options).run()
+        XCTAssertEqual(ledger.stored, 1)
+        XCTAssertEqual(ledger.duplicate, 4)
+        let members = try archive.database.read { try Int.fetchOne($0, sql: "SELECT sum(length) FROM blob") }
+        XCTAssertEqual(try packSize(archive), members, "one member in the packs")
+    }
+
+    func testDigestFilterHasNoFalseNegativesAndFewFalsePositives() {
+        var filter = DigestFilter(capacity: 10_000)
+        let inserted = (0..<10_000).map { ContentHash.sha256Hex(Array("in \($0)".utf8)) }
+        for digest in inserted { filter.insert(digest) }
+        XCTAssertTrue(inserted.allSatisfy(filter.mayContain))
+        let others = (0..<10_000).map { ContentHash.sha256Hex(Array("out \($0)".utf8)) }
+        let falsePositives = others.filter(filter.mayContain).count
+        XCTAssertLessThan(falsePositives, 100, "about 0.2 % expected at capacity")
+        XCTAssertTrue(filter.mayContain("not hex"), "what it cannot read, it cannot rule out")
+    }
+
     private func packSize(_ archive: Archive) throws -> Int {
         let names = try FileManager.default.contentsOfDirectory(atPath: archive.packs.directoryPath)
         return try names.reduce(0) { total, name in

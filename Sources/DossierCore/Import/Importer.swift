@@ -105,7 +105,8 @@ public final class Importer {
         let window = options.window.isUnbounded ? directory.rules.window.dateWindow : options.window
         var classifiers: [any MessageClassifier] = []
         if !window.isUnbounded { classifiers.append(window) }
-        let pendingBlobs = PendingBlobs()
+        // Room in the filter of known originals for a message per 2 KiB read (mail is larger).
+        let pendingBlobs = try session.write { try PendingBlobs(loading: $0, expectedNew: Int(plan.totalBytes / 2048)) }
         let keepNoise = directory.rules.noise.store
         let preparer = MessagePreparer(objects: archive.objects, database: archive.database, pending: pendingBlobs,
                                        classifiers: classifiers, filer: filer, noise: NoiseClassifier(index: filer.index),

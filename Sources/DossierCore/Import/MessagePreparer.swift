@@ -81,10 +81,11 @@ struct MessagePreparer: Sendable {
         if decision == .keep {
             do {
                 if !dryRun && pending.claim(sha256) {
-                    if try database.unsafeRead({ try PackStore.contains(sha256, $0) }) {
+                    if try pending.mayBeStored(sha256) && database.unsafeRead({ try PackStore.contains(sha256, $0) }) {
                         pending.release([sha256])
                     } else {
                         blob = try packs.append(Gzip.compress(bytes, level: compressionLevel, name: sha256))
+                        pending.appended(sha256)
                     }
                 }
                 attachments.reserveCapacity(parsed.attachments.count)

@@ -140,10 +140,30 @@ public final class PackWriter {
 }
 
 /// The digests this import has written to packs but not yet committed to the index, so that
-/// two copies of one original in flight are appended once.
+/// two copies of one original in flight are appended once; and a Bloom filter of every original
+/// the archive may hold, so that the parsing workers ask the database only about those.
+///
+/// Why the filter: almost every message of a migration is new, yet asking the index whether it
+/// has an original cost about a fifth of the workers' CPU (a read connection loses its page cache
+/// whenever the writer commits, so each lookup goes back to the file). "Not in the filter" is
+/// certain; "maybe" is checked against the database as before.
 final class PendingBlobs: @unchecked Sendable {
     private let lock = NSLock()
     private var claimed: Set<String> = []
+    /// nil: nothing is known, every digest may be stored (ask the database).
+    private var stored: DigestFilter?
+
+    /// With no filter: every original may be in the archive.
+    init() {}
+
+    /// Loads the digests of every original the archive indexes, with room for `expectedNew` more.
+    init(loading db: Database, expectedNew: Int) throws {
+        let existing = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM blob") ?? 0
+        var filter = DigestFilter(capacity: existing + max(expectedNew, 1 << 16))
+        let digests = try String.fetchCursor(db, sql: "SELECT sha256 FROM blob")
+        while let digest = try digests.next() { filter.insert(digest) }
+        stored = filter
+    }
 
     /// True when the caller is the first to claim `sha256` and must write it.
     func claim(_ sha256: String) -> Bool {
@@ -151,9 +171,74 @@ final class PendingBlobs: @unchecked Sendable {
         return claimed.insert(sha256).inserted
     }
 
+    /// False when the archive certainly does not hold this original yet.
+    func mayBeStored(_ sha256: String) -> Bool {
+        lock.lock(); defer { lock.unlock() }
+        return stored?.mayContain(sha256) ?? true
+    }
+
+    /// Records an original this import appended to a pack (indexed at the next commit).
+    func appended(_ sha256: String) {
+        lock.lock(); defer { lock.unlock() }
+        stored?.insert(sha256)
+    }
+
     /// Forgets digests once their index rows are committed (or were never needed).
     func release<S: Sequence>(_ digests: S) where S.Element == String {
         lock.lock(); defer { lock.unlock() }
         for digest in digests { claimed.remove(digest) }
+    }
+}
+
+/// A Bloom filter over SHA-256 digests written in hex: 16 bits and 4 probes per digest (about
+/// 0.2 % false positives at capacity, more beyond it, never a false negative), at most 32 MiB
+/// (16 million digests at that rate; past them, more lookups go to the database). The digest is
+/// already uniformly random, so its own bits are the hashes (two 64-bit halves, combined the
+/// Kirsch–Mitzenmacher way).
+struct DigestFilter {
+    private var words: [UInt64]
+    private let mask: UInt64
+
+    init(capacity: Int) {
+        var bits: UInt64 = 1 << 16
+        while bits < UInt64(max(capacity, 1)) * 16 && bits < 1 << 28 { bits <<= 1 }
+        words = [UInt64](repeating: 0, count: Int(bits / 64))
+        mask = bits - 1
+    }
+
+    mutating func insert(_ digest: String) {
+        guard let (a, b) = Self.halves(digest) else { return }
+        for i in 0..<4 {
+            let bit = (a &+ UInt64(i) &* b) & mask
+            words[Int(bit >> 6)] |= 1 << (bit & 63)
+        }
+    }
+
+    func mayContain(_ digest: String) -> Bool {
+        guard let (a, b) = Self.halves(digest) else { return true }
+        for i in 0..<4 {
+            let bit = (a &+ UInt64(i) &* b) & mask
+            if words[Int(bit >> 6)] & (1 << (bit & 63)) == 0 { return false }
+        }
+        return true
+    }
+
+    /// The first 32 hex digits as two 64-bit numbers (the second made odd, so probes differ).
+    private static func halves(_ digest: String) -> (UInt64, UInt64)? {
+        var values: (UInt64, UInt64) = (0, 0)
+        var count = 0
+        for byte in digest.utf8 {
+            let nibble: UInt64
+            switch byte {
+            case 48...57: nibble = UInt64(byte - 48)
+            case 97...102: nibble = UInt64(byte - 87)
+            case 65...70: nibble = UInt64(byte - 55)
+            default: return nil
+            }
+            if count < 16 { values.0 = values.0 << 4 | nibble } else { values.1 = values.1 << 4 | nibble }
+            count += 1
+            if count == 32 { return (values.0, values.1 | 1) }
+        }
+        return nil
     }
 }
