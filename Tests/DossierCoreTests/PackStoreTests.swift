@@ -86,8 +86,8 @@ final class PackStoreTests: XCTestCase {
         XCTAssertEqual(try packSize(archive), members, "one member in the packs")
     }
 
-    func testDigestFilterHasNoFalseNegativesAndFewFalsePositives() {
-        var filter = DigestFilter(capacity: 10_000)
+    func testKeyFilterHasNoFalseNegativesAndFewFalsePositives() {
+        var filter = KeyFilter(capacity: 10_000, keys: .sha256Hex)
         let inserted = (0..<10_000).map { ContentHash.sha256Hex(Array("in \($0)".utf8)) }
         for digest in inserted { filter.insert(digest) }
         XCTAssertTrue(inserted.allSatisfy(filter.mayContain))
@@ -95,6 +95,12 @@ final class PackStoreTests: XCTestCase {
         let falsePositives = others.filter(filter.mayContain).count
         XCTAssertLessThan(falsePositives, 100, "about 0.2 % expected at capacity")
         XCTAssertTrue(filter.mayContain("not hex"), "what it cannot read, it cannot rule out")
+
+        var ids = KeyFilter(capacity: 10_000, keys: .text)
+        let referenced = (0..<10_000).map { "\($0).\($0 * 7)@mail.example" }
+        for id in referenced { ids.insert(id) }
+        XCTAssertTrue(referenced.allSatisfy(ids.mayContain))
+        XCTAssertLessThan((0..<10_000).filter { ids.mayContain("other-\($0)@mail.example") }.count, 100)
     }
 
     private func packSize(_ archive: Archive) throws -> Int {

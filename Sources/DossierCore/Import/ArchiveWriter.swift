@@ -20,11 +20,16 @@ struct ArchiveWriter {
     let keepNoise: Bool
     /// Pack ids by file name, so each pack's row is looked up once.
     private let packIDs = PackIDCache()
+    /// Every Message-ID a stored message refers to, as a filter: a message nobody refers to has
+    /// no reply to pass its records on to, and most messages are in that case, so the writer skips
+    /// the convergence query for them (`propagateAdditions`).
+    private let referenced: ReferencedIDs
 
-    init(runID: Int64, filer: Filer, packs: PackStore, keepNoise: Bool) {
+    init(runID: Int64, filer: Filer, packs: PackStore, keepNoise: Bool, referenced: ReferencedIDs = ReferencedIDs()) {
         self.runID = runID
         self.packs = packs
         self.keepNoise = keepNoise
+        self.referenced = referenced
         self.filingStore = FilingStore(filer: filer)
     }
 
@@ -155,7 +160,7 @@ struct ArchiveWriter {
     private func fileStored(_ message: PreparedMessage, _ filing: FilingDecision?, messageRowID id: Int64, _ db: Database) throws {
         guard let filing else { return }
         try FilingStore.insertMatches(filing.matches, messageRowID: id, db)
-        if filing.status == .filed, let messageID = message.messageID {
+        if filing.status == .filed, let messageID = message.messageID, referenced.mayBeReferenced(messageID) {
             let revived = try filingStore.propagateAdditions(from: messageID, records: filing.records, db) { id in
                 try directMatches(ofStored: id, db)
             }
@@ -189,6 +194,7 @@ struct ArchiveWriter {
         let reference = try db.cachedStatement(sql: "INSERT INTO reference (message, kind, position, message_id) VALUES (?, ?, ?, ?)")
         for (position, entry) in message.references.enumerated() {
             try reference.execute(arguments: [id, entry.kind, position, entry.id])
+            referenced.insert(entry.id)
         }
         let attachment = try db.cachedStatement(sql: """
             INSERT INTO attachment (message, part, name, content_type, size, sha256) VALUES (?, ?, ?, ?, ?, ?)
@@ -262,6 +268,27 @@ extension ArchiveWriter {
         }
         return purged
     }
+}
+
+/// The Message-IDs stored messages refer to (`reference.message_id`), as a `KeyFilter`: loaded
+/// when an import starts, added to as the writer stores references. Without a filter (tests,
+/// tools that write one message) every Message-ID may be referenced.
+final class ReferencedIDs {
+    private var filter: KeyFilter?
+
+    init() {}
+
+    init(loading db: Database, expectedNew: Int) throws {
+        let existing = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM reference") ?? 0
+        var filter = KeyFilter(capacity: existing + max(expectedNew, 1 << 16), keys: .text)
+        let ids = try String.fetchCursor(db, sql: "SELECT message_id FROM reference")
+        while let id = try ids.next() { filter.insert(id) }
+        self.filter = filter
+    }
+
+    func insert(_ id: String) { filter?.insert(id) }
+
+    func mayBeReferenced(_ id: String) -> Bool { filter?.mayContain(id) ?? true }
 }
 
 /// The writer's memory of `pack` rows (one per pack file, created on first use).

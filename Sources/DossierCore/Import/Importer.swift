@@ -182,7 +182,9 @@ public final class Importer {
         }
 
         // Writer: this thread, in sequence order, in batches.
-        let writer = ArchiveWriter(runID: runID, filer: filer, packs: archive.packs, keepNoise: keepNoise)
+        // References: about two per message, one message per 2 KiB read.
+        let referenced = try session.write { try ReferencedIDs(loading: $0, expectedNew: Int(plan.totalBytes / 1024)) }
+        let writer = ArchiveWriter(runID: runID, filer: filer, packs: archive.packs, keepNoise: keepNoise, referenced: referenced)
         let checkpointer = options.dryRun ? nil : try? WALCheckpointer(pool: archive.database)
         var failure: Error?
         var pending: [(PreparedItem, Int, Int64)] = []

@@ -151,7 +151,7 @@ final class PendingBlobs: @unchecked Sendable {
     private let lock = NSLock()
     private var claimed: Set<String> = []
     /// nil: nothing is known, every digest may be stored (ask the database).
-    private var stored: DigestFilter?
+    private var stored: KeyFilter?
 
     /// With no filter: every original may be in the archive.
     init() {}
@@ -159,7 +159,7 @@ final class PendingBlobs: @unchecked Sendable {
     /// Loads the digests of every original the archive indexes, with room for `expectedNew` more.
     init(loading db: Database, expectedNew: Int) throws {
         let existing = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM blob") ?? 0
-        var filter = DigestFilter(capacity: existing + max(expectedNew, 1 << 16))
+        var filter = KeyFilter(capacity: existing + max(expectedNew, 1 << 16), keys: .sha256Hex)
         let digests = try String.fetchCursor(db, sql: "SELECT sha256 FROM blob")
         while let digest = try digests.next() { filter.insert(digest) }
         stored = filter
@@ -187,58 +187,5 @@ final class PendingBlobs: @unchecked Sendable {
     func release<S: Sequence>(_ digests: S) where S.Element == String {
         lock.lock(); defer { lock.unlock() }
         for digest in digests { claimed.remove(digest) }
-    }
-}
-
-/// A Bloom filter over SHA-256 digests written in hex: 16 bits and 4 probes per digest (about
-/// 0.2 % false positives at capacity, more beyond it, never a false negative), at most 32 MiB
-/// (16 million digests at that rate; past them, more lookups go to the database). The digest is
-/// already uniformly random, so its own bits are the hashes (two 64-bit halves, combined the
-/// Kirsch–Mitzenmacher way).
-struct DigestFilter {
-    private var words: [UInt64]
-    private let mask: UInt64
-
-    init(capacity: Int) {
-        var bits: UInt64 = 1 << 16
-        while bits < UInt64(max(capacity, 1)) * 16 && bits < 1 << 28 { bits <<= 1 }
-        words = [UInt64](repeating: 0, count: Int(bits / 64))
-        mask = bits - 1
-    }
-
-    mutating func insert(_ digest: String) {
-        guard let (a, b) = Self.halves(digest) else { return }
-        for i in 0..<4 {
-            let bit = (a &+ UInt64(i) &* b) & mask
-            words[Int(bit >> 6)] |= 1 << (bit & 63)
-        }
-    }
-
-    func mayContain(_ digest: String) -> Bool {
-        guard let (a, b) = Self.halves(digest) else { return true }
-        for i in 0..<4 {
-            let bit = (a &+ UInt64(i) &* b) & mask
-            if words[Int(bit >> 6)] & (1 << (bit & 63)) == 0 { return false }
-        }
-        return true
-    }
-
-    /// The first 32 hex digits as two 64-bit numbers (the second made odd, so probes differ).
-    private static func halves(_ digest: String) -> (UInt64, UInt64)? {
-        var values: (UInt64, UInt64) = (0, 0)
-        var count = 0
-        for byte in digest.utf8 {
-            let nibble: UInt64
-            switch byte {
-            case 48...57: nibble = UInt64(byte - 48)
-            case 97...102: nibble = UInt64(byte - 87)
-            case 65...70: nibble = UInt64(byte - 55)
-            default: return nil
-            }
-            if count < 16 { values.0 = values.0 << 4 | nibble } else { values.1 = values.1 << 4 | nibble }
-            count += 1
-            if count == 32 { return (values.0, values.1 | 1) }
-        }
-        return nil
     }
 }
