@@ -28,11 +28,6 @@ public struct NoiseSignal: Sendable, Hashable, Codable {
 
     /// `kind: evidence`, the stored form.
     public var description: String { "\(kind.rawValue): \(evidence)" }
-
-    public init?(parsing line: String) {
-        guard let colon = line.range(of: ": "), let kind = NoiseKind(rawValue: String(line[..<colon.lowerBound])) else { return nil }
-        self.init(kind, String(line[colon.upperBound...]))
-    }
 }
 
 /// What the noise stage found in one message.
@@ -58,9 +53,6 @@ public struct NoiseVerdict: Sendable, Equatable {
         guard let kind else { return nil }
         return isDecisive || !(trackingCode || thread) ? kind : nil
     }
-
-    /// Whether filing evidence may still overturn the verdict.
-    public var yieldsToFiling: Bool { kind != nil && !isDecisive }
 
     /// The signals one per line, as stored in `message.noise_signals`.
     public var storedSignals: String { signals.map(\.description).joined(separator: "\n") }

@@ -279,11 +279,7 @@ final class ReferencedIDs {
     init() {}
 
     init(loading db: Database, expectedNew: Int) throws {
-        let existing = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM reference") ?? 0
-        var filter = KeyFilter(capacity: existing + max(expectedNew, 1 << 16), keys: .text)
-        let ids = try String.fetchCursor(db, sql: "SELECT message_id FROM reference")
-        while let id = try ids.next() { filter.insert(id) }
-        self.filter = filter
+        filter = try KeyFilter.loading(db, table: "reference", column: "message_id", expectedNew: expectedNew, keys: .text)
     }
 
     func insert(_ id: String) { filter?.insert(id) }

@@ -158,11 +158,7 @@ final class PendingBlobs: @unchecked Sendable {
 
     /// Loads the digests of every original the archive indexes, with room for `expectedNew` more.
     init(loading db: Database, expectedNew: Int) throws {
-        let existing = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM blob") ?? 0
-        var filter = KeyFilter(capacity: existing + max(expectedNew, 1 << 16), keys: .sha256Hex)
-        let digests = try String.fetchCursor(db, sql: "SELECT sha256 FROM blob")
-        while let digest = try digests.next() { filter.insert(digest) }
-        stored = filter
+        stored = try KeyFilter.loading(db, table: "blob", column: "sha256", expectedNew: expectedNew, keys: .sha256Hex)
     }
 
     /// True when the caller is the first to claim `sha256` and must write it.

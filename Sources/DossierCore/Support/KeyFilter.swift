@@ -1,3 +1,5 @@
+import GRDB
+
 /// A Bloom filter over strings: "certainly not seen" or "maybe seen", never a false "not". 16
 /// bits and 4 probes per key (about 0.2 % false positives at capacity, more beyond it), at most
 /// 32 MiB (16 million keys at that rate; past them, "maybe" comes more often).
@@ -24,6 +26,16 @@ struct KeyFilter {
         words = [UInt64](repeating: 0, count: Int(bits / 64))
         mask = bits - 1
         self.keys = keys
+    }
+
+    /// A filter holding every value of one text column, with room for `expectedNew` more
+    /// (`table` and `column` are the code's own names, never user input).
+    static func loading(_ db: Database, table: String, column: String, expectedNew: Int, keys: Keys) throws -> KeyFilter {
+        let existing = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") ?? 0
+        var filter = KeyFilter(capacity: existing + max(expectedNew, 1 << 16), keys: keys)
+        let values = try String.fetchCursor(db, sql: "SELECT \(column) FROM \(table)")
+        while let value = try values.next() { filter.insert(value) }
+        return filter
     }
 
     mutating func insert(_ key: String) {
