@@ -256,4 +256,38 @@ final class FilingTests: XCTestCase {
             }
         }
     }
+
+    /// The workers' memo of address profiles (small enough here to start afresh several times)
+    /// must never change a decision: every pre-filing equals the one worked out without it.
+    func testTheAddressMemoNeverChangesAPreFiling() throws {
+        let dir = try TemporaryDirectory()
+        for (name, text) in Self.directory { try dir.write("crm/\(name)", text) }
+        let (directory, _) = try CRMDirectoryLoader.load(from: URL(fileURLWithPath: dir.sub("crm")))
+        let filer = Filer(index: CRMIndex(directory))
+        let addresses = ["megan@acme.example", "x@de.acme.example", "info@globex.example", "shared@partner.example",
+                         "private@gmail.com", "freeuser@gmail.com", "peter@initech.example", "bill@initech.example",
+                         "bob@firm.example", "alice@firm.example", "spy@elsewhere.example", "a@sub.competitor.example",
+                         "stranger@nowhere.example", "someone@gmail.com"]
+        let memo = AddressProfiles(capacity: 3)
+        var rng = SplitMix64(seed: 11)
+        for _ in 0..<400 {
+            let roles = ["from", "to", "cc", "bcc"]
+            let participants = (0..<(1 + Int(rng.next() % 4))).map { index in
+                (role: index == 0 ? "from" : roles[Int(rng.next() % 4)], address: addresses[Int(rng.next() % UInt64(addresses.count))])
+            }
+            let facts = FilingFacts(participants: participants, subject: rng.next() % 3 == 0 ? "Re: [CASE-100] audit" : "Hello",
+                                    headerValues: [], bodyText: "", references: [])
+            XCTAssertEqual(filer.prefile(facts, profiles: memo), filer.prefile(facts), "\(participants)")
+        }
+        // And the memo agrees with the rules it stands for.
+        let pre = filer.prefile(FilingFacts(participants: [("from", "megan@acme.example"), ("cc", "bob@firm.example")],
+                                            subject: "", headerValues: [], bodyText: "", references: []), profiles: memo)
+        XCTAssertEqual(pre.direction, .inbound)
+        XCTAssertFalse(pre.isInternal)
+        XCTAssertEqual(Set(pre.direct.map { "\($0.rule.rawValue) \($0.record.kind.rawValue):\($0.record.id)" }),
+                       ["address contact:P1", "address account:acme", "domain account:acme"])
+        XCTAssertEqual(filer.prefile(FilingFacts(participants: [("from", "spy@elsewhere.example"), ("to", "private@gmail.com")],
+                                                 subject: "", headerValues: [], bodyText: "", references: []), profiles: memo).exclusion,
+                       "blacklist")
+    }
 }

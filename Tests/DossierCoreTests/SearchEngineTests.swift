@@ -89,6 +89,12 @@ final class SearchEngineTests: XCTestCase {
     // XCTest runs a class's tests one after another, so this lazily built fixture is never raced.
     nonisolated(unsafe) private static var fixture: TestArchive?
 
+    /// Releases the shared corpus, so that its temporary directory is removed with it.
+    override class func tearDown() {
+        fixture = nil
+        super.tearDown()
+    }
+
     /// The corpus every test searches (built once; searches never change it).
     ///
     /// | id | mailbox/folder | date | notes |

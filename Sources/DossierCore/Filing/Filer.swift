@@ -26,11 +26,11 @@ public struct Filer: Sendable {
 
     /// `blacklist` or `excluded_contact` when a participant makes the message excluded (checked in
     /// that order, as the spec's precedence says), else nil.
-    public func exclusion(_ facts: FilingFacts) -> String? { exclusion(facts.addresses) }
+    public func exclusion(_ facts: FilingFacts) -> String? { exclusion(facts.addresses.map { profile(of: $0) }) }
 
-    private func exclusion(_ addresses: [String]) -> String? {
-        if addresses.contains(where: index.isBlacklisted) { return "blacklist" }
-        if addresses.contains(where: index.isExcludedContact) { return "excluded_contact" }
+    private func exclusion(_ profiles: [AddressProfile]) -> String? {
+        if profiles.contains(where: \.isBlacklisted) { return "blacklist" }
+        if profiles.contains(where: \.isExcludedContact) { return "excluded_contact" }
         return nil
     }
 
@@ -56,10 +56,10 @@ public struct Filer: Sendable {
 
     /// Every match of the rules that need no archive, strongest rule first.
     public func directMatches(_ facts: FilingFacts) -> [FilingMatch] {
-        directMatches(facts, externalAddresses: facts.addresses.filter { !index.isInternal($0) })
+        directMatches(facts, profiles: facts.addresses.map { profile(of: $0) })
     }
 
-    private func directMatches(_ facts: FilingFacts, externalAddresses: [String]) -> [FilingMatch] {
+    private func directMatches(_ facts: FilingFacts, profiles: [AddressProfile]) -> [FilingMatch] {
         var matches: [FilingMatch] = []
         // 1. Tracking codes, anywhere a reply carries them: headers, subject, body (quoted text too).
         for (pattern, literal) in zip(index.trackingCodes, trackingLiterals) {
@@ -85,7 +85,16 @@ public struct Filer: Sendable {
             }
         }
         // 4. Exact addresses; 5. account domains (never free-mail or internal ones).
-        for address in externalAddresses {
+        for profile in profiles where !profile.isInternal { matches += profile.matches }
+        return Self.normalized(matches)
+    }
+
+    /// Everything the rules make of one participant address. It depends on the address alone, so
+    /// an `AddressProfiles` memo can keep it: a firm's mail has few distinct addresses.
+    public func profile(of address: String) -> AddressProfile {
+        let isInternal = index.isInternal(address)
+        var matches: [FilingMatch] = []
+        if !isInternal {
             for contact in index.contacts(forAddress: address) {
                 matches += expand(.address, CRMRecordRef(.contact, contact.id), matched: address)
             }
@@ -95,12 +104,16 @@ public struct Filer: Sendable {
             for lead in index.leads(forAddress: address) {
                 matches.append(FilingMatch(rule: .address, record: CRMRecordRef(.lead, lead.id), matched: address))
             }
-            let domain = address.split(separator: "@").last.map(String.init) ?? ""
-            for account in index.accounts(forDomainOf: address) {
-                matches.append(FilingMatch(rule: .domain, record: CRMRecordRef(.account, account.id), matched: domain))
+            let accounts = index.accounts(forDomainOf: address)
+            if !accounts.isEmpty {
+                let domain = address.split(separator: "@").last.map(String.init) ?? ""
+                for account in accounts {
+                    matches.append(FilingMatch(rule: .domain, record: CRMRecordRef(.account, account.id), matched: domain))
+                }
             }
         }
-        return Self.normalized(matches)
+        return AddressProfile(isInternal: isInternal, isBlacklisted: index.isBlacklisted(address),
+                              isExcludedContact: index.isExcludedContact(address), matches: matches)
     }
 
     /// A record and what filing to it implies: a contact's or a case's account too (`via` names
@@ -125,15 +138,16 @@ public struct Filer: Sendable {
     // MARK: Decision
 
     /// Everything about filing one message that the parsing worker can decide alone.
-    public func prefile(_ facts: FilingFacts) -> PreFiling {
-        // Each address is looked up once: this runs for every message of a migration.
+    /// `profiles`, one per thread, remembers what each address resolved to: a migration asks
+    /// about the same few thousand addresses for every one of its messages.
+    public func prefile(_ facts: FilingFacts, profiles memo: AddressProfiles? = nil) -> PreFiling {
         let addresses = facts.addresses
+        let profiles = addresses.map { memo?.profile(of: $0, self) ?? profile(of: $0) }
         var internalFlags: [String: Bool] = [:]
-        for address in addresses { internalFlags[address] = index.isInternal(address) }
-        let external = addresses.filter { internalFlags[$0] == false }
-        return PreFiling(exclusion: exclusion(addresses), isInternal: external.isEmpty,
+        for (address, profile) in zip(addresses, profiles) { internalFlags[address] = profile.isInternal }
+        return PreFiling(exclusion: exclusion(profiles), isInternal: profiles.allSatisfy(\.isInternal),
                          direction: direction(facts) { internalFlags[$0] ?? index.isInternal($0) },
-                         direct: directMatches(facts, externalAddresses: external), references: facts.references)
+                         direct: directMatches(facts, profiles: profiles), references: facts.references)
     }
 
     /// Combines everything with the spec's precedence (the window was applied before parsing
@@ -326,5 +340,32 @@ public struct ManualFiling: Sendable, Equatable {
     /// A match this person took out: its record, or the record it came through (`via`).
     public func excludes(_ match: FilingMatch) -> Bool {
         removed.contains(match.record) || match.via.map(removed.contains) == true
+    }
+}
+
+/// What the CRM directory says about one participant address (see `Filer.profile(of:)`).
+public struct AddressProfile: Sendable {
+    /// Staff, or in an internal domain: never filed by, and not external.
+    public var isInternal: Bool
+    public var isBlacklisted: Bool
+    public var isExcludedContact: Bool
+    /// Rules 4 and 5 for this address (empty for an internal one), contacts expanded to accounts.
+    public var matches: [FilingMatch]
+}
+
+/// A memo of `Filer.profile(of:)` for one thread (it is not shared, so it needs no lock). Bounded:
+/// it starts afresh past `capacity` addresses, which a mailbox of spam could otherwise exceed.
+public final class AddressProfiles {
+    private var known: [String: AddressProfile] = [:]
+    private let capacity: Int
+
+    public init(capacity: Int = 50_000) { self.capacity = capacity }
+
+    public func profile(of address: String, _ filer: Filer) -> AddressProfile {
+        if let known = known[address] { return known }
+        let profile = filer.profile(of: address)
+        if known.count >= capacity { known.removeAll(keepingCapacity: true) }
+        known[address] = profile
+        return profile
     }
 }

@@ -270,6 +270,7 @@ public final class Rematcher {
             group.enter()
             let thread = Thread {
                 defer { group.leave() }
+                let profiles = AddressProfiles()
                 while let range = next.take(32) {
                     for index in range {
                         let message = messages[index]
@@ -282,7 +283,7 @@ public final class Rematcher {
                                 bytes = try archive.readOriginal(sha256: message.sha256)
                             }
                             let facts = FilingFacts(MessageParser.parse(bytes, limits: .default, attachmentData: false))
-                            results.set(index, Parsed(pre: filer.prefile(facts), bytes: bytes.count))
+                            results.set(index, Parsed(pre: filer.prefile(facts, profiles: profiles), bytes: bytes.count))
                         } catch {
                             results.fail("message \(message.key): \(error)")
                             next.stop()

@@ -27,7 +27,8 @@ struct MessagePreparer: Sendable {
     /// `import --dry-run`: decide everything, write no object (no pack, attachment or quarantine file).
     var dryRun = false
 
-    func prepare(_ raw: RawMessage, packs: PackWriter) -> PreparedItem {
+    /// `packs` and `profiles` belong to the calling thread: its pack file, its memo of addresses.
+    func prepare(_ raw: RawMessage, packs: PackWriter, profiles: AddressProfiles? = nil) -> PreparedItem {
         let bytes = raw.bytes
         let sha256 = ContentHash.sha256Hex(bytes)
         if let reason = MessageParser.rejectionReason(bytes) {
@@ -59,7 +60,7 @@ struct MessagePreparer: Sendable {
         var prefiling: PreFiling?
         var verdict: NoiseVerdict?
         if decision == .keep {
-            let pre = filer.prefile(FilingFacts(parsed))
+            let pre = filer.prefile(FilingFacts(parsed), profiles: profiles)
             if let reason = pre.exclusion {
                 decision = .exclude(reason: reason)
             } else {
