@@ -26,8 +26,6 @@ public struct Filer: Sendable {
 
     /// `blacklist` or `excluded_contact` when a participant makes the message excluded (checked in
     /// that order, as the spec's precedence says), else nil.
-    public func exclusion(_ facts: FilingFacts) -> String? { exclusion(facts.addresses.map { profile(of: $0) }) }
-
     private func exclusion(_ profiles: [AddressProfile]) -> String? {
         if profiles.contains(where: \.isBlacklisted) { return "blacklist" }
         if profiles.contains(where: \.isExcludedContact) { return "excluded_contact" }
