@@ -40,6 +40,8 @@ let package = Package(
                 "CDossierSystem",
                 "CDossierDeflate",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's C API, for the import writer's direct binding (Store/DirectBinding.swift).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),

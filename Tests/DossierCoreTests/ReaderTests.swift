@@ -351,6 +351,26 @@ final class ReaderTests: XCTestCase {
         XCTAssertEqual(plan.sources.map { SourcePlanner.baseName($0.path) }, ["a.eml", "dangling", "link.eml"])
     }
 
+    func testWholeFileReadsWhateverTheSizeHintAndStopsAtTheLimit() throws {
+        let dir = try TemporaryDirectory()
+        let bytes = (0..<70_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        let path = try dir.write("f.eml", bytes)
+        // The hint is the size seen by fstat; a file that grew or shrank since must still read whole.
+        for hint in [0, 1, 4096, 69_999, 70_000, 70_001, 1 << 20] {
+            XCTAssertEqual(try FileByteStream(path: path, gzip: false).readAll(limit: 1 << 20, sizeHint: hint), bytes, "hint \(hint)")
+        }
+        XCTAssertEqual(try FileByteStream(path: path, gzip: false).size, 70_000)
+        XCTAssertEqual(try FileByteStream(path: path, gzip: false).readAll(limit: 70_000, sizeHint: 10), bytes)
+        XCTAssertNil(try FileByteStream(path: path, gzip: false).readAll(limit: 69_999, sizeHint: 70_000))
+        XCTAssertNil(try FileByteStream(path: path, gzip: false).readAll(limit: 69_999, sizeHint: 0))
+        let empty = try dir.write("empty.eml", [])
+        XCTAssertEqual(try FileByteStream(path: empty, gzip: false).readAll(limit: 0, sizeHint: 0), [])
+        XCTAssertEqual(try MessageFileReader.read(path, limit: 70_000), bytes)
+        XCTAssertThrowsError(try MessageFileReader.read(path, limit: 69_999)) { error in
+            guard case SourceError.tooLarge = error else { return XCTFail("unexpected \(error)") }
+        }
+    }
+
     func testUnreadableFileIsASourceErrorWhenRead() throws {
         guard getuid() != 0 else { throw XCTSkip("root reads everything") }
         let dir = try TemporaryDirectory()

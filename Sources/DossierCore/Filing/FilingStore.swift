@@ -33,14 +33,14 @@ public struct FilingStore {
         var seen = Set<CRMRecordRef>()
         for reference in references {
             var known = false
-            let rows = try Row.fetchCursor(parent, arguments: [reference])
-            while let row = try rows.next() {
+            try parent.forEachRow(binding: { $0.add(reference) }) { row in
                 if !known {
                     known = true
-                    if (row[1] as String?) == Direction.outbound.rawValue { result.context = .reply }
+                    if row.string(1) == Direction.outbound.rawValue { result.context = .reply }
                 }
-                guard (row[0] as Int64) != selfID, let kind = (row[2] as String?).flatMap(CRMRecordKind.init(rawValue:)) else { continue }
-                let record = CRMRecordRef(kind, row[3])
+                guard row.int64(0) != selfID, let kind = row.string(2).flatMap(CRMRecordKind.init(rawValue:)),
+                      let id = row.string(3) else { return }
+                let record = CRMRecordRef(kind, id)
                 if seen.insert(record).inserted {
                     result.matches.append(FilingMatch(rule: .thread, record: record, matched: reference))
                 }
@@ -71,8 +71,10 @@ public struct FilingStore {
         guard !matches.isEmpty else { return }
         let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO filing_match (message, rule, kind, record, matched, via) VALUES (?, ?, ?, ?, ?, ?)")
         for match in matches {
-            try insert.execute(arguments: [id, match.rule.rawValue, match.record.kind.rawValue, match.record.id, match.matched,
-                                           match.via?.description])
+            try insert.run { row in
+                row.add(id); row.add(match.rule.rawValue); row.add(match.record.kind.rawValue); row.add(match.record.id)
+                row.add(match.matched); row.add(match.via?.description)
+            }
         }
     }
 

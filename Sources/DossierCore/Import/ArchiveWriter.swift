@@ -41,7 +41,10 @@ struct ArchiveWriter {
             try db.cachedStatement(sql: """
                 INSERT OR IGNORE INTO quarantine (run, mailbox, path, offset, reason, size, sha256)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
-                """).execute(arguments: [runID, location.mailbox, location.path, location.offset ?? -1, reason, size, sha256])
+                """).run { row in
+                    row.add(runID); row.add(location.mailbox); row.add(location.path); row.add(location.offset ?? -1)
+                    row.add(reason); row.add(size); row.add(sha256)
+                }
             return .quarantined(reason: reason)
         case .message(let message):
             return try write(message, db)
@@ -49,21 +52,20 @@ struct ArchiveWriter {
     }
 
     private func write(_ message: PreparedMessage, _ db: Database) throws -> ItemOutcome {
-        let existing: Row?
-        if let messageID = message.messageID {
-            existing = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, status FROM message WHERE message_id = ?"),
-                                        arguments: [messageID])
-        } else {
-            existing = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, status FROM message WHERE message_id IS NULL AND sha256 = ?"),
-                                        arguments: [message.sha256])
+        let existing: (id: Int64, status: String)?
+        let existingSQL = message.messageID == nil
+            ? "SELECT id, status FROM message WHERE message_id IS NULL AND sha256 = ?"
+            : "SELECT id, status FROM message WHERE message_id = ?"
+        existing = try db.cachedStatement(sql: existingSQL).firstRow(binding: { $0.add(message.messageID ?? message.sha256) }) { row in
+            (row.int64(0), row.string(1) ?? "")
         }
 
         // The thread rule can still exclude a reply in matched_only mode; decide before storing.
         var decision = message.decision
         var filing: FilingDecision?
         var context = ConversationContext.new
-        if decision == .keep, let pre = message.prefiling, existing.map({ $0["status"] == "excluded" }) ?? true {
-            let thread = try FilingStore.lookup(references: pre.references, excluding: existing?["id"], index: filingStore.filer.index, db)
+        if decision == .keep, let pre = message.prefiling, existing.map({ $0.status == "excluded" }) ?? true {
+            let thread = try FilingStore.lookup(references: pre.references, excluding: existing?.id, index: filingStore.filer.index, db)
             let decided = filingStore.filer.decide(pre, thread: thread.matches, noise: message.noise)
             if decided.status == .excluded && !(decided.reason == "unmatched" && !pre.references.isEmpty) {
                 decision = .exclude(reason: decided.reason ?? "excluded")
@@ -77,13 +79,13 @@ struct ArchiveWriter {
             context = thread.context
         }
         if decision == .keep, let blob = message.blob {
-            try db.cachedStatement(sql: "INSERT OR IGNORE INTO blob (sha256, pack, offset, length) VALUES (?, ?, ?, ?)")
-                .execute(arguments: [message.sha256, try packIDs.id(of: blob.pack, db), blob.offset, blob.length])
+            let pack = try packIDs.id(of: blob.pack, db)
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO blob (sha256, pack, offset, length) VALUES (?, ?, ?, ?)").run { row in
+                row.add(message.sha256); row.add(pack); row.add(blob.offset); row.add(blob.length)
+            }
         }
 
-        if let existing {
-            let id: Int64 = existing["id"]
-            let status: String = existing["status"]
+        if let (id, status) = existing {
             try insertCopy(message, messageRowID: id, db)
             switch decision {
             case .exclude(let reason):
@@ -120,21 +122,21 @@ struct ArchiveWriter {
                                  attachment_count, unknown_charsets, truncated_nesting, status, reason, first_run,
                                  filing, filing_reason, evidence, direction, context, noise, noise_decisive, noise_signals)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [
-                message.key, message.messageID, message.sha256,
-                message.date.map { Int64($0.timeIntervalSince1970.rounded(.down)) },
-                summary ? message.subject : nil,
-                summary ? message.fromAddress : nil,
-                summary ? message.fromName : nil,
-                message.size, status == "stored" ? message.attachments.count : 0,
-                message.unknownCharsets.isEmpty ? nil : message.unknownCharsets.joined(separator: ","),
-                message.truncatedNesting, status, reason, runID,
-                countedNoise ? FilingStatus.noise.rawValue : filing?.status.rawValue ?? FilingStatus.excluded.rawValue,
-                countedNoise ? message.noise?.kind?.rawValue : filing?.reason ?? reason,
-                filing?.evidence?.rawValue, filing == nil ? nil : message.prefiling?.direction.rawValue,
-                filing == nil ? nil : context.rawValue,
-                message.noise?.kind?.rawValue, message.noise?.isDecisive, message.noise?.storedSignals,
-            ])
+            """).run { row in
+                row.add(message.key); row.add(message.messageID); row.add(message.sha256)
+                row.add(message.date.map { Int64($0.timeIntervalSince1970.rounded(.down)) })
+                row.add(summary ? message.subject : nil)
+                row.add(summary ? message.fromAddress : nil)
+                row.add(summary ? message.fromName : nil)
+                row.add(message.size); row.add(status == "stored" ? message.attachments.count : 0)
+                row.add(message.unknownCharsets.isEmpty ? nil : message.unknownCharsets.joined(separator: ","))
+                row.add(message.truncatedNesting); row.add(status); row.add(reason); row.add(runID)
+                row.add(countedNoise ? FilingStatus.noise.rawValue : filing?.status.rawValue ?? FilingStatus.excluded.rawValue)
+                row.add(countedNoise ? message.noise?.kind?.rawValue : filing?.reason ?? reason)
+                row.add(filing?.evidence?.rawValue); row.add(filing == nil ? nil : message.prefiling?.direction.rawValue)
+                row.add(filing == nil ? nil : context.rawValue)
+                row.add(message.noise?.kind?.rawValue); row.add(message.noise?.isDecisive); row.add(message.noise?.storedSignals)
+            }
         let id = db.lastInsertedRowID
         try insertCopy(message, messageRowID: id, db)
         if status == "stored" {
@@ -175,8 +177,10 @@ struct ArchiveWriter {
         try db.cachedStatement(sql: """
             INSERT OR IGNORE INTO copy (message, run, sha256, size, mailbox, path, offset, folder, flags)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [messageRowID, runID, message.sha256, message.size, location.mailbox,
-                                     location.path, location.offset ?? -1, location.folder, location.flags])
+            """).run { row in
+                row.add(messageRowID); row.add(runID); row.add(message.sha256); row.add(message.size); row.add(location.mailbox)
+                row.add(location.path); row.add(location.offset ?? -1); row.add(location.folder); row.add(location.flags)
+            }
     }
 
     /// Rows that only a stored (not excluded) message has: participants, references,
@@ -189,26 +193,30 @@ struct ArchiveWriter {
         }
         let address = try db.cachedStatement(sql: "INSERT INTO address (message, role, address, name) VALUES (?, ?, ?, ?)")
         for entry in message.addresses {
-            try address.execute(arguments: [id, entry.role, entry.address, entry.name])
+            try address.run { row in row.add(id); row.add(entry.role); row.add(entry.address); row.add(entry.name) }
         }
         let reference = try db.cachedStatement(sql: "INSERT INTO reference (message, kind, position, message_id) VALUES (?, ?, ?, ?)")
         for (position, entry) in message.references.enumerated() {
-            try reference.execute(arguments: [id, entry.kind, position, entry.id])
+            try reference.run { row in row.add(id); row.add(entry.kind); row.add(position); row.add(entry.id) }
             referenced.insert(entry.id)
         }
         let attachment = try db.cachedStatement(sql: """
             INSERT INTO attachment (message, part, name, content_type, size, sha256) VALUES (?, ?, ?, ?, ?, ?)
             """)
         for entry in message.attachments {
-            try attachment.execute(arguments: [id, entry.part, entry.name, entry.contentType, entry.size, entry.sha256])
+            try attachment.run { row in
+                row.add(id); row.add(entry.part); row.add(entry.name); row.add(entry.contentType); row.add(entry.size); row.add(entry.sha256)
+            }
         }
         guard searchable else { return }
         let search = message.search
         try db.cachedStatement(sql: """
             INSERT INTO message_fts (rowid, subject, from_addr, to_addr, cc_addr, bcc_addr, body, attachment)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [id, search.subject, search.from, search.to, search.cc, search.bcc,
-                                     search.body, search.attachment])
+            """).run { row in
+                row.add(id); row.add(search.subject); row.add(search.from); row.add(search.to); row.add(search.cc)
+                row.add(search.bcc); row.add(search.body); row.add(search.attachment)
+            }
     }
 }
 

@@ -105,11 +105,8 @@ struct MessagePreparer: Sendable {
             }
         }
 
-        var message = Self.describe(parsed, raw: raw, sha256: sha256, attachments: attachments, decision: decision)
-        message.blob = blob
-        message.prefiling = prefiling
-        message.noise = verdict
-        return .message(message)
+        return .message(Self.describe(parsed, raw: raw, sha256: sha256, attachments: attachments, decision: decision,
+                                      blob: blob, prefiling: prefiling, noise: verdict))
     }
 
     /// The exclusion reason of noise that is counted only (`noise.store: false`); the kind is in
@@ -144,7 +141,8 @@ struct MessagePreparer: Sendable {
     }
 
     static func describe(_ parsed: ParsedMessage, raw: RawMessage, sha256: String,
-                         attachments: [StoredAttachment], decision: ImportDecision) -> PreparedMessage {
+                         attachments: [StoredAttachment], decision: ImportDecision,
+                         blob: PackLocation?, prefiling: PreFiling?, noise: NoiseVerdict?) -> PreparedMessage {
         let messageID = parsed.messageID.flatMap { $0.isEmpty ? nil : $0 }
         var addresses: [(role: String, address: String, name: String?)] = []
         let roles: [(String, [MailAddress])] = [
@@ -166,7 +164,7 @@ struct MessagePreparer: Sendable {
         return PreparedMessage(
             location: raw.location,
             sha256: sha256,
-            blob: nil,
+            blob: blob,
             size: raw.bytes.count,
             key: key(messageID: messageID, sha256: sha256),
             messageID: messageID,
@@ -181,6 +179,7 @@ struct MessagePreparer: Sendable {
             truncatedNesting: parsed.truncatedNesting,
             search: search,
             decision: decision,
-            prefiling: nil)
+            prefiling: prefiling,
+            noise: noise)
     }
 }

@@ -21,33 +21,75 @@ struct StoredAttachment: Sendable {
 }
 
 /// One message after the parallel stage: hashed, parsed, classified, its objects written.
-/// Only database work is left for the writer.
-struct PreparedMessage: Sendable {
-    var location: MessageLocation
-    var sha256: String
+/// Only database work is left for the writer. A class: the writer's batches and reorder buffer
+/// move each message several times, and a struct of this many strings and arrays cost a retain
+/// and a release per field each time (about 0.6 s of the writer's time in a 100k import).
+final class PreparedMessage: Sendable {
+    let location: MessageLocation
+    let sha256: String
     /// Where this run appended the original; nil when the archive already had it (or it was not
     /// stored, e.g. excluded). The writer indexes it.
-    var blob: PackLocation?
-    var size: Int
-    var key: String
-    var messageID: String?
-    var date: Date?
-    var subject: String?
-    var fromAddress: String?
-    var fromName: String?
+    let blob: PackLocation?
+    let size: Int
+    let key: String
+    let messageID: String?
+    let date: Date?
+    let subject: String?
+    let fromAddress: String?
+    let fromName: String?
     /// (role, lowercased address, display name)
-    var addresses: [(role: String, address: String, name: String?)]
+    let addresses: [(role: String, address: String, name: String?)]
     /// (kind, message id)
-    var references: [(kind: String, id: String)]
-    var attachments: [StoredAttachment]
-    var unknownCharsets: [String]
-    var truncatedNesting: Bool
-    var search: SearchColumns
-    var decision: ImportDecision
+    let references: [(kind: String, id: String)]
+    let attachments: [StoredAttachment]
+    let unknownCharsets: [String]
+    let truncatedNesting: Bool
+    let search: SearchColumns
+    let decision: ImportDecision
     /// The worker's part of filing (nil when the message is excluded before filing).
-    var prefiling: PreFiling?
+    let prefiling: PreFiling?
     /// What the noise stage saw (nil: nothing, or excluded before it ran).
-    var noise: NoiseVerdict?
+    let noise: NoiseVerdict?
+
+    init(location: MessageLocation,
+         sha256: String,
+         blob: PackLocation? = nil,
+         size: Int,
+         key: String,
+         messageID: String? = nil,
+         date: Date? = nil,
+         subject: String? = nil,
+         fromAddress: String? = nil,
+         fromName: String? = nil,
+         addresses: [(role: String, address: String, name: String?)],
+         references: [(kind: String, id: String)],
+         attachments: [StoredAttachment],
+         unknownCharsets: [String],
+         truncatedNesting: Bool,
+         search: SearchColumns,
+         decision: ImportDecision,
+         prefiling: PreFiling? = nil,
+         noise: NoiseVerdict? = nil) {
+        self.location = location
+        self.sha256 = sha256
+        self.blob = blob
+        self.size = size
+        self.key = key
+        self.messageID = messageID
+        self.date = date
+        self.subject = subject
+        self.fromAddress = fromAddress
+        self.fromName = fromName
+        self.addresses = addresses
+        self.references = references
+        self.attachments = attachments
+        self.unknownCharsets = unknownCharsets
+        self.truncatedNesting = truncatedNesting
+        self.search = search
+        self.decision = decision
+        self.prefiling = prefiling
+        self.noise = noise
+    }
 }
 
 /// What the parallel stage hands to the writer, in read order.

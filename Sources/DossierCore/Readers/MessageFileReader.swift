@@ -24,7 +24,7 @@ public struct MessageFileReader: MessageReader {
     ///   `.unreadable`, `.notFound`, `.corrupt` for bad gzip data.
     static func read(_ path: String, limit: Int) throws -> [UInt8] {
         let plain = try FileByteStream(path: path, gzip: false)
-        let size = DirectoryListing.info(path)?.size ?? 0
+        let size = plain.size
         if size > Int64(limit) { throw SourceError.tooLarge(path: path, offset: nil, limit: limit) }
         guard let raw = try plain.readAll(limit: limit, sizeHint: Int(size)) else {
             throw SourceError.tooLarge(path: path, offset: nil, limit: limit)
