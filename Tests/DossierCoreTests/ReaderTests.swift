@@ -249,6 +249,13 @@ final class ReaderTests: XCTestCase {
         let plan = SourcePlan(sources: all.sources.filter { $0.kind == .maildirFolder })
         XCTAssertEqual(plan.sources.map(\.folder), ["INBOX", "Archive/2023", "Clients", "Clients/Acme"])
         XCTAssertEqual(plan.sources[0].byteSize, 3 * 14)
+        XCTAssertEqual(plan.sources.map(\.messageFiles), [3, 1, 1, 1])
+        XCTAssertEqual(all.expectedMessages, 6 + 2)
+        // Without sizes (no progress display): the same sources, their files counted, not measured.
+        let unmeasured = try SourcePlanner.plan(paths: [dir.sub("mail")], measuringMaildirs: false)
+        XCTAssertEqual(unmeasured.sources.map(\.path), all.sources.map(\.path))
+        XCTAssertEqual(unmeasured.expectedMessages, all.expectedMessages)
+        XCTAssertEqual(unmeasured.sources.filter { $0.kind == .maildirFolder }.map(\.byteSize), [0, 0, 0, 0])
 
         var inbox = try plan.sources[0].openReader()
         let messages = try readAll(&inbox)

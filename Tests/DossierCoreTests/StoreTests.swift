@@ -78,6 +78,11 @@ final class StoreTests: XCTestCase {
         XCTAssertEqual(AttachmentName.sanitize("Rechnung März.pdf"), "Rechnung März.pdf")
         XCTAssertEqual(AttachmentName.sanitize(String(repeating: "é", count: 300))?.utf8.count, 254)
         XCTAssertNil(AttachmentName.sanitize(nil))
+        XCTAssertEqual(AttachmentName.sanitize("scans/report.pdf//"), "report.pdf")
+        XCTAssertEqual(AttachmentName.sanitize(" \t\u{3000}. .profile\u{00A0} "), "profile")
+        XCTAssertEqual(AttachmentName.sanitize(":evil\u{0}.exe"), "evil.exe")
+        XCTAssertNil(AttachmentName.sanitize("//\\"))
+        XCTAssertNil(AttachmentName.sanitize(" \u{202E} "))
     }
 
     func testDateWindowDays() throws {

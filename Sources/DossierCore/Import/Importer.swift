@@ -70,7 +70,7 @@ public final class Importer {
                     progress: ((ImportProgress) -> Void)? = nil,
                     preview: ((ImportPreviewRow) -> Void)? = nil) throws -> RunLedger {
         let plan = try SourcePlanner.plan(paths: options.paths, mailbox: options.mailbox, folderGlobs: options.folderGlobs,
-                                          excluding: [archive.path])
+                                          excluding: [archive.path], measuringMaildirs: progress != nil)
         // The CRM directory in force (`CRMDirectory.none` when none was loaded: everything unassigned).
         let directory = try options.directory ?? archive.database.read { try CRMStore.activeDirectory(in: $0) } ?? CRMDirectory.none
         guard options.dryRun else {
@@ -108,8 +108,8 @@ public final class Importer {
         let window = options.window.isUnbounded ? directory.rules.window.dateWindow : options.window
         var classifiers: [any MessageClassifier] = []
         if !window.isUnbounded { classifiers.append(window) }
-        // Room in the filter of known originals for a message per 2 KiB read (mail is larger).
-        let pendingBlobs = try session.write { try PendingBlobs(loading: $0, expectedNew: Int(plan.totalBytes / 2048)) }
+        // Room in the filter of known originals for every message the plan expects.
+        let pendingBlobs = try session.write { try PendingBlobs(loading: $0, expectedNew: plan.expectedMessages) }
         let keepNoise = directory.rules.noise.store
         let preparer = MessagePreparer(objects: archive.objects, database: archive.database, pending: pendingBlobs,
                                        classifiers: classifiers, filer: filer, noise: NoiseClassifier(index: filer.index),
@@ -186,8 +186,8 @@ public final class Importer {
         }
 
         // Writer: this thread, in sequence order, in batches.
-        // References: about two per message, one message per 2 KiB read.
-        let referenced = try session.write { try ReferencedIDs(loading: $0, expectedNew: Int(plan.totalBytes / 1024)) }
+        // References: about two per message.
+        let referenced = try session.write { try ReferencedIDs(loading: $0, expectedNew: 2 * plan.expectedMessages) }
         let writer = ArchiveWriter(runID: runID, filer: filer, packs: archive.packs, keepNoise: keepNoise, referenced: referenced)
         let checkpointer = options.dryRun ? nil : try? WALCheckpointer(pool: archive.database)
         var failure: Error?

@@ -14,7 +14,7 @@ public struct MaildirReader: MessageReader {
     private let mailbox: String
     private let folder: String
     private let limit: Int
-    private var files: [String]
+    private var files: [(path: String, name: String)]
     private var position = 0
 
     /// - Parameter folderPath: the folder directory (the one holding cur/ and new/).
@@ -23,12 +23,12 @@ public struct MaildirReader: MessageReader {
         self.mailbox = mailbox
         self.folder = folder
         self.limit = maxMessageBytes
-        self.files = try Self.messageFiles(in: folderPath).map(\.path)
+        self.files = try Self.messageFiles(in: folderPath).map { ($0.path, $0.name) }
     }
 
     public mutating func next() throws -> RawMessage? {
         while position < files.count {
-            let path = files[position]
+            let (path, name) = files[position]
             position += 1
             let bytes: [UInt8]
             do {
@@ -44,7 +44,6 @@ public struct MaildirReader: MessageReader {
                 // One bad file must not end the folder.
                 throw SourceError.unreadableMessage(path: path, reason: "\(error)")
             }
-            let name = path.split(separator: "/").last.map(String.init) ?? path
             return RawMessage(bytes: bytes, location: MessageLocation(mailbox: mailbox, path: path, folder: folder,
                                                                       flags: Self.flags(fromFileName: name)))
         }

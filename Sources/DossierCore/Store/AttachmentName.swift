@@ -8,9 +8,15 @@ public enum AttachmentName {
     /// surrounding white space, at most 255 UTF-8 bytes; nil when nothing displayable is left.
     public static func sanitize(_ name: String?) -> String? {
         guard let name else { return nil }
-        let lastComponent = name.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? ""
-        var cleaned = String.UnicodeScalarView()
-        for scalar in lastComponent.unicodeScalars {
+        // One pass over the scalars after the last separator (this runs for every attachment of
+        // every import; Foundation's split and trimming were a visible cost).
+        func isSeparator(_ scalar: Unicode.Scalar) -> Bool { scalar == "/" || scalar == "\\" }
+        let scalars = name.unicodeScalars
+        // The last non-empty component: "a/b/" is "b".
+        let end = scalars.lastIndex { !isSeparator($0) }.map(scalars.index(after:)) ?? scalars.startIndex
+        let start = scalars[..<end].lastIndex(where: isSeparator).map(scalars.index(after:)) ?? scalars.startIndex
+        var cleaned: [Unicode.Scalar] = []
+        for scalar in scalars[start..<end] {
             switch scalar.value {
             case 0..<0x20, 0x7f, 0x80..<0xa0: continue            // C0/C1 controls
             case 0x202a...0x202e, 0x2066...0x2069, 0x200e, 0x200f: continue // bidi overrides and marks
@@ -18,9 +24,13 @@ public enum AttachmentName {
             default: cleaned.append(scalar)
             }
         }
-        var result = String(cleaned).trimmingCharacters(in: .whitespaces)
-        while result.hasPrefix(".") { result.removeFirst() }
-        result = result.trimmingCharacters(in: .whitespaces)
+        // Blanks (Unicode space separators and tabs) trimmed at the end; blanks and dots at the start.
+        func isBlank(_ scalar: Unicode.Scalar) -> Bool { scalar == "\t" || scalar.properties.generalCategory == .spaceSeparator }
+        var low = 0
+        var high = cleaned.count
+        while low < high && (isBlank(cleaned[low]) || cleaned[low] == ".") { low += 1 }
+        while high > low && isBlank(cleaned[high - 1]) { high -= 1 }
+        var result = String(String.UnicodeScalarView(cleaned[low..<high]))
         while result.utf8.count > 255 { result.removeLast() }
         return result.isEmpty ? nil : result
     }
