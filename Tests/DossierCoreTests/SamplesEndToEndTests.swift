@@ -33,6 +33,20 @@ final class SamplesEndToEndTests: XCTestCase {
         let again = try importSamples(into: dir.sub("archive")).1
         XCTAssertEqual(again.stored, 0)
         XCTAssertEqual(again.duplicate, 42)
+        XCTAssertEqual(again.noise, 0, "a run counts only the noise it stored")
+    }
+
+    /// A run's noise counts are its own: part of the noise first, then everything.
+    func testEachRunCountsTheNoiseItStored() throws {
+        let dir = try TemporaryDirectory()
+        let archive = try Archive.open(at: dir.sub("archive"), create: true)
+        let first = try Importer(archive: archive, options: ImportOptions(paths: [samples + "/noise"])).run()
+        let second = try Importer(archive: archive, options: ImportOptions(paths: [samples])).run()
+        XCTAssertGreaterThan(first.noise, 0)
+        XCTAssertLessThan(first.noise, 18)
+        XCTAssertEqual(first.noise + second.noise, 18)
+        XCTAssertEqual(first.noiseReasons.merging(second.noiseReasons, uniquingKeysWith: +),
+                       ["autoreply": 4, "bounce": 3, "meeting_reply": 2, "newsletter": 3, "noreply": 3, "read_receipt": 3])
     }
 
     /// With the sample firm's CRM directory (noise counted only), every kind of noise in

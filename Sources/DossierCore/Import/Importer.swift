@@ -100,6 +100,8 @@ public final class Importer {
             return db.lastInsertedRowID
         }
         defer { try? session.write { db in try db.execute(sql: "PRAGMA cache_size = -\(Archive.cacheKiB)") } }
+        // Message rows are numbered upwards: every row this run inserts has a larger id.
+        let firstMessageID = try session.write { try Int64.fetchOne($0, sql: "SELECT COALESCE(MAX(id), 0) + 1 FROM message") ?? 1 }
         var ledger = RunLedger(run: runID, command: "import", status: "running", startedAt: startedAt)
         ledger.sources = plan.sources.count
 
@@ -215,7 +217,7 @@ public final class Importer {
                     if let preview { preview(try ImportPreview.row(for: item, outcome: outcome, db)) }
                 }
                 next.seconds = now.timeIntervalSince(started)
-                try next.countNoise(db)
+                try next.countNoise(db, firstID: firstMessageID)
                 try next.save(db)
                 try flush?.wait()
             }
@@ -282,7 +284,7 @@ public final class Importer {
                         next.excluded += purged
                         next.excludedReasons[reason, default: 0] += purged
                     }
-                    try next.countNoise(db)
+                    try next.countNoise(db, firstID: firstMessageID)
                     try next.save(db)
                 }
                 ledger = next

@@ -63,11 +63,14 @@ public struct RunLedger: Sendable, Codable, Equatable {
 
     /// Counts this run's noise by kind from the archive: the messages first stored by the run whose
     /// status is noise now (a reply whose weak signals a filed parent outranked is no longer noise).
-    mutating func countNoise(_ db: Database) throws {
+    /// - Parameter firstID: no message of this run has a smaller row id (the largest id before the
+    ///   run, plus one). The importer counts after every commit; without this bound each count
+    ///   read every noise row of the archive, years of them in a nightly import.
+    mutating func countNoise(_ db: Database, firstID: Int64) throws {
         noiseReasons = [:]
         for row in try Row.fetchAll(db.cachedStatement(sql: """
-            SELECT filing_reason, COUNT(*) FROM message WHERE filing = 'noise' AND first_run = ? GROUP BY filing_reason
-            """), arguments: [run]) {
+            SELECT filing_reason, COUNT(*) FROM message WHERE filing = 'noise' AND id >= ? AND first_run = ? GROUP BY filing_reason
+            """), arguments: [firstID, run]) {
             noiseReasons[row[0] ?? "noise"] = row[1]
         }
         noise = noiseReasons.values.reduce(0, +)
