@@ -17,4 +17,8 @@ int sync_file_range(int fd, long long offset, long long nbytes, unsigned int fla
 // pattern's fixed text before it runs a regular expression over a whole body.
 void *memmem(const void *haystack, unsigned long haystacklen, const void *needle, unsigned long needlelen);
 
+// The calling thread's kernel id (glibc >= 2.30), for setpriority(2) on one thread: the import
+// lowers its reader and workers below its writer (see `ThreadPriority`).
+int gettid(void);
+
 #endif

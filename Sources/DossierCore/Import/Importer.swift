@@ -125,6 +125,7 @@ public final class Importer {
 
         // Reader: one thread, sources in plan order.
         let reader = Thread {
+            ThreadPriority.yieldToWriter()
             var sequence = 0
             var doneBytes: Int64 = 0
             for source in plan.sources {
@@ -169,6 +170,7 @@ public final class Importer {
         for _ in 0..<workerCount {
             let packStore = archive.packs
             let thread = Thread {
+                ThreadPriority.yieldToWriter()
                 let packs = PackWriter(store: packStore)
                 let profiles = AddressProfiles()
                 while let (sequence, reading) = work.pop() {

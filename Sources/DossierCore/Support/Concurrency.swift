@@ -1,4 +1,8 @@
 import Foundation
+#if canImport(Glibc)
+import CDossierSystem
+import Glibc
+#endif
 
 /// A bounded first-in first-out queue for handing work between threads. `push` blocks while the
 /// queue is full (back-pressure keeps memory bounded), `pop` blocks while it is empty and returns
@@ -165,5 +169,26 @@ final class BackgroundTask: @unchecked Sendable {
         finished.wait()
         finished.signal()
         if let error { throw error }
+    }
+}
+
+/// Scheduling priorities inside one import.
+enum ThreadPriority {
+    /// Lowers the calling thread below the import's writer (Linux: nice +5 for this thread only).
+    ///
+    /// The writer stores messages strictly in read order, one at a time, and is the pipeline's
+    /// bottleneck; on 2 cores the reader and the parsing workers kept preempting it (about 2 s
+    /// of a 100k import off the CPU while runnable). They only need to stay ahead of it, and the
+    /// byte budget and the queues make them wait when they are. Interleaved 100k runs: 1.5 s
+    /// faster on average (six pairs, five faster, one 0.4 s slower).
+    static func yieldToWriter() {
+        #if os(Linux)
+        let thread = id_t(gettid())
+        errno = 0
+        let current = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), thread)
+        // -1 with errno set is a failure; the thread then keeps its priority.
+        guard errno == 0 else { return }
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), thread, min(current + 5, 19))
+        #endif
     }
 }
