@@ -180,7 +180,7 @@ enum ThreadPriority {
     /// bottleneck; on 2 cores the reader and the parsing workers kept preempting it (about 2 s
     /// of a 100k import off the CPU while runnable). They only need to stay ahead of it, and the
     /// byte budget and the queues make them wait when they are. Interleaved 100k runs: 1.5 s
-    /// faster on average (six pairs, five faster, one 0.4 s slower).
+    /// faster on average (six pairs: four faster, one equal, one 0.4 s slower).
     static func yieldToWriter() {
         #if os(Linux)
         let thread = id_t(gettid())
