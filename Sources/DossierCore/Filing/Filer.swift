@@ -141,10 +141,12 @@ public struct Filer: Sendable {
     public func prefile(_ facts: FilingFacts, profiles memo: AddressProfiles? = nil) -> PreFiling {
         let addresses = facts.addresses
         let profiles = addresses.map { memo?.profile(of: $0, self) ?? profile(of: $0) }
-        var internalFlags: [String: Bool] = [:]
-        for (address, profile) in zip(addresses, profiles) { internalFlags[address] = profile.isInternal }
+        // A handful of addresses: their profiles answer direction's questions by a linear scan.
+        func isInternal(_ address: String) -> Bool {
+            addresses.firstIndex(of: address).map { profiles[$0].isInternal } ?? index.isInternal(address)
+        }
         return PreFiling(exclusion: exclusion(profiles), isInternal: profiles.allSatisfy(\.isInternal),
-                         direction: direction(facts) { internalFlags[$0] ?? index.isInternal($0) },
+                         direction: direction(facts, isInternal: isInternal),
                          direct: directMatches(facts, profiles: profiles), references: facts.references)
     }
 

@@ -53,14 +53,14 @@ final class PreparedMessage: Sendable {
 
     init(location: MessageLocation,
          sha256: String,
-         blob: PackLocation? = nil,
+         blob: PackLocation?,
          size: Int,
          key: String,
-         messageID: String? = nil,
-         date: Date? = nil,
-         subject: String? = nil,
-         fromAddress: String? = nil,
-         fromName: String? = nil,
+         messageID: String?,
+         date: Date?,
+         subject: String?,
+         fromAddress: String?,
+         fromName: String?,
          addresses: [(role: String, address: String, name: String?)],
          references: [(kind: String, id: String)],
          attachments: [StoredAttachment],
@@ -68,8 +68,8 @@ final class PreparedMessage: Sendable {
          truncatedNesting: Bool,
          search: SearchColumns,
          decision: ImportDecision,
-         prefiling: PreFiling? = nil,
-         noise: NoiseVerdict? = nil) {
+         prefiling: PreFiling?,
+         noise: NoiseVerdict?) {
         self.location = location
         self.sha256 = sha256
         self.blob = blob
