@@ -61,15 +61,16 @@ struct Import: ParsableCommand {
         if dryRun { return try runDryRun() }
         let ledger = try guarded { () -> RunLedger in
             let options = try importOptions()
-            // Plan first so that a bad path fails before an archive is created.
-            _ = try SourcePlanner.plan(paths: paths, mailbox: mailbox, folderGlobs: folders)
+            // Check the paths first so that a bad one fails before an archive is created.
+            try SourcePlanner.checkPaths(paths)
             let archive = try openArchive(archiveOptions, create: true)
             let importer = Importer(archive: archive, options: options)
             let cancellation = CancellationFlag()
             let interrupt = InterruptHandler { cancellation.cancel() }
             defer { interrupt.restore() }
             let bar = (!quiet && !json && stderrIsTerminal) ? ProgressBar() : nil
-            let ledger = try importer.run(cancellation: cancellation) { bar?.update($0) }
+            // No bar, no progress callback: the importer then skips sizing Maildir files for it.
+            let ledger = try importer.run(cancellation: cancellation, progress: bar.map { bar in { bar.update($0) } })
             bar?.finish()
             return ledger
         }

@@ -12,7 +12,7 @@ extension Import {
         let output = DryRunOutput(format: format, quiet: quiet)
         let ledger = try guarded { () -> RunLedger in
             var options = try importOptions()
-            _ = try SourcePlanner.plan(paths: paths, mailbox: mailbox, folderGlobs: folders)
+            try SourcePlanner.checkPaths(paths)
             let exists = FileManager.default.fileExists(atPath: archiveOptions.archive + "/" + Archive.databaseName)
             if let crm {
                 options.directory = loadDirectory(crm)

@@ -345,6 +345,22 @@ final class ReaderTests: XCTestCase {
         }
     }
 
+    func testCheckingPathsFailsAsPlanningWouldWithoutWalking() throws {
+        let dir = try TemporaryDirectory()
+        try dir.write("a.eml", "Subject: a\n\n")
+        try dir.write("mail/cur/1:2,S", "Subject: b\n\n")
+        XCTAssertNoThrow(try SourcePlanner.checkPaths([dir.sub("a.eml"), dir.sub("mail")]))
+        XCTAssertThrowsError(try SourcePlanner.checkPaths([dir.sub("a.eml"), dir.sub("missing")])) { error in
+            XCTAssertEqual(error as? SourceError, .notFound(path: dir.sub("missing")))
+        }
+        XCTAssertEqual(mkfifo(dir.sub("pipe"), 0o600), 0)
+        for check in [{ try SourcePlanner.checkPaths([dir.sub("pipe")]) }, { _ = try SourcePlanner.plan(paths: [dir.sub("pipe")]) }] {
+            XCTAssertThrowsError(try check()) { error in
+                XCTAssertEqual(error as? SourceError, .unreadable(path: dir.sub("pipe"), reason: "not a regular file or directory"))
+            }
+        }
+    }
+
     func testSymlinkedDirectoriesAreNotFollowedButFilesAre() throws {
         let dir = try TemporaryDirectory()
         try dir.write("in/a.eml", "Subject: a\n\n")

@@ -151,8 +151,8 @@ extension Importer {
             let archive = try Archive.open(at: root, create: false)
             return try Importer(archive: archive, options: options).run(cancellation: cancellation, progress: progress, preview: preview)
         }
-        // Plan first: a path that does not exist fails before anything is made, even in /tmp.
-        _ = try SourcePlanner.plan(paths: options.paths, mailbox: options.mailbox, folderGlobs: options.folderGlobs)
+        // Check the paths first: one that does not exist fails before anything is made, even in /tmp.
+        try SourcePlanner.checkPaths(options.paths)
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("dossier-dry-run-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         // The archive (and its database connections) must be gone before the folder is removed.

@@ -71,11 +71,7 @@ enum DirectoryListing {
     /// The entries of `path` except "." and "..", sorted by the bytes of their names so that runs
     /// are reproducible whatever the file system's order.
     static func entries(_ path: String) throws -> [DirectoryEntry] {
-        guard let dir = FileSystemName.with(path, { opendir($0) }) else {
-            let code = errno
-            if code == ENOENT { throw SourceError.notFound(path: path) }
-            throw SourceError.unreadable(path: path, reason: String(cString: strerror(code)))
-        }
+        let dir = try open(path)
         defer { closedir(dir) }
         var result: [DirectoryEntry] = []
         while let entry = readdir(dir) {
@@ -97,6 +93,20 @@ enum DirectoryListing {
         }
         result.sort { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
         return result
+    }
+
+    /// Throws what `entries` would throw for a directory that cannot be listed, without listing it.
+    static func checkListable(_ path: String) throws {
+        closedir(try open(path))
+    }
+
+    private static func open(_ path: String) throws -> OpaquePointer {
+        guard let dir = FileSystemName.with(path, { opendir($0) }) else {
+            let code = errno
+            if code == ENOENT { throw SourceError.notFound(path: path) }
+            throw SourceError.unreadable(path: path, reason: String(cString: strerror(code)))
+        }
+        return dir
     }
 
     private static func classify(_ path: String, follow: Bool, symlink: Bool) -> DirectoryEntry.Kind {

@@ -117,10 +117,7 @@ public enum SourcePlanner {
     public static func plan(paths: [String], mailbox: String? = nil, folderGlobs: [String] = [],
                             excluding: [String] = [], measuringMaildirs: Bool = true) throws -> SourcePlan {
         let absolute = paths.map(absolutePath)
-        for path in absolute where DirectoryListing.info(path) == nil {
-            if access(path, F_OK) != 0 && (errno == ENOENT || errno == ENOTDIR) { throw SourceError.notFound(path: path) }
-            throw SourceError.unreadable(path: path, reason: String(cString: strerror(errno)))
-        }
+        try checkPaths(absolute)
         var walk = Walk(mailbox: mailbox, globs: folderGlobs, measuringMaildirs: measuringMaildirs)
         for path in excluding {
             if let info = DirectoryListing.info(path), info.isDirectory {
@@ -136,14 +133,31 @@ public enum SourcePlanner {
                 } else {
                     try walk.tree(path, relative: "", mailbox: mailbox ?? baseName(path))
                 }
-            } else if !info.isFile {
-                // A FIFO or device would block or never end; the user surely meant something else.
-                throw SourceError.unreadable(path: path, reason: "not a regular file or directory")
             } else {
                 walk.file(path, size: info.size, mailbox: mailbox ?? strippingExtensions(baseName(path)), folder: "", filtered: false)
             }
         }
         return SourcePlan(sources: walk.sources)
+    }
+
+    /// The checks `plan` makes of the paths it is given, without walking them: each exists, is a
+    /// regular file or a directory, and a directory can be opened. A command calls this to fail on
+    /// a bad path before it creates an archive; planning itself (listing every file of a Maildir)
+    /// is left to the import.
+    /// - Throws: `SourceError.notFound` or `.unreadable`, as `plan` would.
+    public static func checkPaths(_ paths: [String]) throws {
+        for path in paths.map(absolutePath) {
+            guard let info = DirectoryListing.info(path) else {
+                if access(path, F_OK) != 0 && (errno == ENOENT || errno == ENOTDIR) { throw SourceError.notFound(path: path) }
+                throw SourceError.unreadable(path: path, reason: String(cString: strerror(errno)))
+            }
+            if info.isDirectory {
+                try DirectoryListing.checkListable(path)
+            } else if !info.isFile {
+                // A FIFO or device would block or never end; the user surely meant something else.
+                throw SourceError.unreadable(path: path, reason: "not a regular file or directory")
+            }
+        }
     }
 
     /// Does `folder` pass `--folders`? Every folder passes when there are no globs.
