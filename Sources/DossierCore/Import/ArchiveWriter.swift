@@ -99,7 +99,7 @@ struct ArchiveWriter {
                     """).execute(arguments: [message.sha256, message.size, filing?.status.rawValue, filing?.reason,
                                             filing?.evidence?.rawValue, message.prefiling?.direction.rawValue, context.rawValue,
                                             message.noise?.kind?.rawValue, message.noise?.isDecisive, message.noise?.storedSignals, id])
-                try insertContent(message, messageRowID: id, searchable: isSearchable(filing), db)
+                try insertContent(message, messageRowID: id, searchable: isSearchable(filing), fillingSummary: true, db)
                 try fileStored(message, filing, messageRowID: id, db)
                 return .stored
             case .keep:
@@ -140,7 +140,8 @@ struct ArchiveWriter {
         let id = db.lastInsertedRowID
         try insertCopy(message, messageRowID: id, db)
         if status == "stored" {
-            try insertContent(message, messageRowID: id, searchable: isSearchable(filing), db)
+            // The row just inserted has its summary (subject, sender, attachment count) already.
+            try insertContent(message, messageRowID: id, searchable: isSearchable(filing), fillingSummary: false, db)
             try fileStored(message, filing, messageRowID: id, db)
             return .stored
         }
@@ -185,9 +186,11 @@ struct ArchiveWriter {
 
     /// Rows that only a stored (not excluded) message has: participants, references,
     /// attachments and its search index entry (not for a reply waiting for its parent, which is
-    /// not searchable unless it gets filed).
-    private func insertContent(_ message: PreparedMessage, messageRowID id: Int64, searchable: Bool = true, _ db: Database) throws {
-        if message.subject != nil || message.fromAddress != nil {
+    /// not searchable unless it gets filed). `fillingSummary`: the message row was stored without
+    /// content (excluded before) and may lack its subject, sender and attachment count.
+    private func insertContent(_ message: PreparedMessage, messageRowID id: Int64, searchable: Bool,
+                               fillingSummary: Bool, _ db: Database) throws {
+        if fillingSummary && (message.subject != nil || message.fromAddress != nil) {
             try db.cachedStatement(sql: "UPDATE message SET subject = ?, from_address = ?, from_name = ?, attachment_count = ? WHERE id = ? AND subject IS NULL AND from_address IS NULL")
                 .execute(arguments: [message.subject, message.fromAddress, message.fromName, message.attachments.count, id])
         }
