@@ -39,6 +39,76 @@ final class PackStoreTests: XCTestCase {
         XCTAssertEqual(packs.count, 10)
     }
 
+    func testABufferedWriterWritesAtItsLimitAtFlushAndAcrossPacks() throws {
+        let dir = try TemporaryDirectory()
+        let archive = try Archive.open(at: dir.sub("archive"), create: true)
+        let writer = PackWriter(store: archive.packs, limit: 5000, bufferLimit: 2500)
+        let members = try (0..<12).map { index in
+            try Gzip.compress((0..<700).map { UInt8(truncatingIfNeeded: $0 * 7919 + index * 104729) }, level: 0)
+        }
+        var locations: [PackLocation] = []
+        for member in members { locations.append(try writer.append(member)) }
+        let packs = Set(locations.map(\.pack))
+        XCTAssertGreaterThan(packs.count, 1, "the pack limit still opens new packs")
+        // Members of a finished pack and members past the buffer limit are in their files;
+        // the last few are in memory until flush().
+        XCTAssertTrue(writer.hasBufferedBytes)
+        XCTAssertThrowsError(try archive.packs.readMember(at: locations.last!))
+        XCTAssertEqual(try archive.packs.readMember(at: locations[0]), members[0])
+        try writer.flush()
+        XCTAssertFalse(writer.hasBufferedBytes)
+        for (member, location) in zip(members, locations) {
+            XCTAssertEqual(try archive.packs.readMember(at: location), member)
+        }
+        for pack in packs {
+            let size = try FileManager.default.attributesOfItem(atPath: archive.packs.directoryPath + "/" + pack)[.size] as! Int
+            XCTAssertEqual(size, locations.filter { $0.pack == pack }.map(\.length).reduce(0, +), "nothing written twice or lost")
+        }
+    }
+
+    func testQueuesHandOverEverythingInOrderThroughSmallCapacities() throws {
+        let queue = BlockingQueue<Int>(capacity: 3)
+        let results = ReorderBuffer<Int>()
+        let total = 20_000
+        let producer = Thread {
+            for value in 0..<total { queue.push(value) }
+            results.finish(total: total)
+            queue.close()
+        }
+        producer.start()
+        let group = DispatchGroup()
+        for worker in 0..<3 {
+            group.enter()
+            Thread {
+                var held: [(Int, Int)] = []
+                while true {
+                    var next = queue.popWithoutWaiting()
+                    if next == nil {
+                        results.put(contentsOf: held)
+                        held.removeAll()
+                        next = queue.pop()
+                    }
+                    guard let value = next else { break }
+                    if worker == 0 { results.put(value, value * 2) } else { held.append((value, value * 2)) }
+                    if held.count >= 5 { results.put(contentsOf: held); held.removeAll() }
+                }
+                results.put(contentsOf: held)
+                group.leave()
+            }.start()
+        }
+        var taken: [Int] = []
+        loop: while true {
+            switch results.take(timeout: 10) {
+            case .element(let value): taken.append(value)
+            case .finished: break loop
+            case .timedOut: XCTFail("stalled after \(taken.count)"); break loop
+            }
+        }
+        group.wait()
+        XCTAssertEqual(taken, (0..<total).map { $0 * 2 })
+        XCTAssertNil(queue.pop())
+    }
+
     func testDamagedLocationsNeverBecomePaths() throws {
         let dir = try TemporaryDirectory()
         let archive = try Archive.open(at: dir.sub("archive"), create: true)

@@ -171,16 +171,39 @@ public final class Importer {
             let packStore = archive.packs
             let thread = Thread {
                 ThreadPriority.yieldToWriter()
-                let packs = PackWriter(store: packStore)
+                let packs = PackWriter(store: packStore, bufferLimit: Self.packBufferBytes)
                 let profiles = AddressProfiles()
-                while let (sequence, reading) = work.pop() {
+                // Results are handed on in small groups, after their originals are written to the
+                // pack in one call (see PackWriter), and always before the worker waits for work:
+                // the writer may need them to commit, and only commits free the reader's budget.
+                var held: [(Int, (PreparedItem, Int, Int64))] = []
+                func handOn() {
+                    do { try packs.flush() } catch {
+                        for index in held.indices {
+                            if case .message(let message) = held[index].1.0, message.blob != nil {
+                                held[index].1.0 = .failure("cannot write to the archive: \(error)")
+                            }
+                        }
+                    }
+                    results.put(contentsOf: held)
+                    held.removeAll(keepingCapacity: true)
+                }
+                while true {
+                    var next = work.popWithoutWaiting()
+                    if next == nil {
+                        handOn()
+                        next = work.pop()
+                    }
+                    guard let (sequence, reading) = next else { break }
                     switch reading {
                     case .message(let raw):
-                        results.put(sequence, (preparer.prepare(raw, packs: packs, profiles: profiles), raw.bytes.count, Int64(raw.bytes.count)))
+                        held.append((sequence, (preparer.prepare(raw, packs: packs, profiles: profiles), raw.bytes.count, Int64(raw.bytes.count))))
                     case .unreadable(let location, let reason):
-                        results.put(sequence, (.quarantine(location: location, reason: reason, sha256: nil, size: 0), 0, 0))
+                        held.append((sequence, (.quarantine(location: location, reason: reason, sha256: nil, size: 0), 0, 0)))
                     }
+                    if held.count >= Self.handOnCount { handOn() }
                 }
+                handOn()
                 group.leave()
             }
             // Deeply nested MIME is bounded by ParseLimits; a larger stack is belt and braces.
@@ -326,6 +349,12 @@ public final class Importer {
     /// 141 MB instead of 155 MB, under the 150 MB bound. The cache grows only as far as the
     /// archive is large, and shrinks back after the run.
     static let writerCacheKiB = 20480
+
+    /// Results a worker gathers before handing them to the writer, and bytes of originals it
+    /// gathers before writing them to its pack: about 80 KiB of compressed originals per write
+    /// with the generated corpus's messages, and never more than 1 MiB.
+    static let handOnCount = 32
+    static let packBufferBytes = 1 << 20
 
     private enum Reading: Sendable {
         case message(RawMessage)
