@@ -264,9 +264,12 @@ extension ArchiveWriter {
                 for table in ["address", "reference", "attachment"] {
                     try db.execute(sql: "DELETE FROM \(table) WHERE message = ?", arguments: [id])
                 }
+                // Another stored row with these very bytes would have their Message-ID, which is
+                // this row's (unique); so only rows without one can share the original.
                 try db.execute(sql: """
                     DELETE FROM blob WHERE sha256 = (SELECT sha256 FROM message WHERE id = ?)
-                      AND NOT EXISTS (SELECT 1 FROM message WHERE sha256 = blob.sha256 AND status = 'stored' AND id != ?)
+                      AND NOT EXISTS (SELECT 1 FROM message WHERE message_id IS NULL AND sha256 = blob.sha256
+                                                                AND status = 'stored' AND id != ?)
                     """, arguments: [id, id])
                 // Counted noise keeps its sender, date and subject for `report excluded`.
                 try db.execute(sql: reason == "unmatched" ? """

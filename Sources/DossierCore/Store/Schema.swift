@@ -28,6 +28,7 @@ import GRDB
 ///   (`CRMSnapshot`, format named in `format`). The directory is only ever used whole (to build a
 ///   `CRMIndex`), and one blob decodes far quicker than 100k contacts rebuilt from rows or JSON.
 /// - v5: `message.noise`, `noise_decisive`, `noise_signals`: the noise stage's verdict and signals.
+/// - v6: no index by participant address; messages by digest only where they have no Message-ID.
 public enum Schema {
     public static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -215,6 +216,18 @@ public enum Schema {
                 ALTER TABLE message ADD COLUMN noise TEXT;
                 ALTER TABLE message ADD COLUMN noise_decisive INTEGER;
                 ALTER TABLE message ADD COLUMN noise_signals TEXT;
+                """)
+        }
+        migrator.registerMigration("v6: leaner import indexes") { db in
+            // Every index is a random insert per row for the import's single writer, its
+            // bottleneck. `address_by_address` served no query (participants are read by message,
+            // and search finds addresses through message_fts): 2.3 inserts per message into an
+            // index that outgrew the writer's cache. A message's digest is looked up only for
+            // identity when it has no Message-ID: the index now holds just those rows.
+            try db.execute(sql: """
+                DROP INDEX address_by_address;
+                DROP INDEX message_by_sha256;
+                CREATE INDEX message_by_sha256_without_id ON message(sha256) WHERE message_id IS NULL;
                 """)
         }
         return migrator
