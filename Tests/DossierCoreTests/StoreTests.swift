@@ -1,8 +1,37 @@
 import DossierCore
 import Foundation
+import GRDB
 import XCTest
 
 final class StoreTests: XCTestCase {
+    func testV6KeepsMessagesAndTheLookupByDigestOfThoseWithoutAMessageID() throws {
+        let dir = try TemporaryDirectory()
+        let queue = try DatabaseQueue(path: dir.sub("old.sqlite"))
+        try Schema.migrator.migrate(queue, upTo: "v5: noise")
+        try queue.write { db in
+            try db.execute(sql: "INSERT INTO run (id, command, arguments, started_at, status) VALUES (1, 'import', '[]', 'now', 'completed')")
+            try db.execute(sql: """
+                INSERT INTO message (id, key, message_id, sha256, size, first_run) VALUES
+                    (1, 'k1', 'a@x', 'aa', 10, 1), (2, 'k2', NULL, 'bb', 20, 1), (3, 'k3', 'c@x', 'bb', 20, 1)
+                """)
+            try db.execute(sql: "INSERT INTO address (message, role, address) VALUES (1, 'from', 'a@x')")
+        }
+        try Schema.migrator.migrate(queue)
+        try queue.read { db in
+            XCTAssertEqual(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM message"), 3)
+            XCTAssertEqual(try String.fetchAll(db, sql: "SELECT address FROM address WHERE message = 1"), ["a@x"])
+            XCTAssertEqual(try String.fetchAll(db, sql: """
+                SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('message', 'address') AND sql IS NOT NULL ORDER BY name
+                """), ["address_by_message", "message_by_date", "message_by_filing", "message_by_message_id", "message_by_sha256_without_id"])
+            // The one lookup by digest (identity without a Message-ID) still uses an index, and
+            // finds only the message without one.
+            let sql = "SELECT id FROM message WHERE message_id IS NULL AND sha256 = 'bb'"
+            let plan = try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql).map { $0["detail"] as String }.joined()
+            XCTAssertTrue(plan.contains("message_by_sha256_without_id"), plan)
+            XCTAssertEqual(try Int64.fetchAll(db, sql: sql), [2])
+        }
+    }
+
     func testGzipRoundTripAndConcatenatedMembers() throws {
         let text = Array(String(repeating: "Subject: hello world\r\n", count: 500).utf8)
         let packed = try Gzip.compress(text, level: 1)
