@@ -88,16 +88,17 @@ public struct FilingStore {
     /// Replies that were waiting are filed too: those left unmatched in matched_only mode, and
     /// those whose weak noise signals (list fields, a no-reply sender) the thread now outranks;
     /// such a reply kept no matches while it was noise, so `directMatches` re-derives its own.
-    /// Returns the replies revived this way: the caller indexes those not yet searchable.
+    /// Returns the replies revived this way: the caller indexes those not yet searchable, and
+    /// takes those that were noise off its run's noise count.
     func propagateAdditions(from messageID: String, records: [CRMRecordRef], _ db: Database,
-                            directMatches: (Int64) throws -> [FilingMatch]) throws -> [(id: Int64, wasNoise: Bool)] {
+                            directMatches: (Int64) throws -> [FilingMatch]) throws -> [RevivedReply] {
         var work = [(messageID, records)]
-        var revived: [(id: Int64, wasNoise: Bool)] = []
+        var revived: [RevivedReply] = []
         // Each reply with its matches' rules and records, in one statement (this runs for every
         // message filed). No DISTINCT, which builds a temporary B-tree on every call: rows are
         // grouped by reply below, so one that names the parent twice counts once.
         let children = try db.cachedStatement(sql: """
-            SELECT m.id, m.message_id, m.evidence, m.filing, f.rule, f.kind, f.record
+            SELECT m.id, m.message_id, m.evidence, m.filing, f.rule, f.kind, f.record, m.filing_reason, m.first_run
             FROM reference r JOIN message m ON m.id = r.message LEFT JOIN filing_match f ON f.message = m.id
             WHERE r.message_id = ? AND (m.filing IN ('filed', 'unassigned')
                   OR (m.filing = 'excluded' AND m.filing_reason = 'unmatched' AND m.status = 'stored')
@@ -119,7 +120,8 @@ public struct FilingStore {
                     replyIndex[child] = position
                     let filing: String? = row[3]
                     replies.append(Reply(id: child, messageID: row[1], evidence: (row[2] as String?).flatMap(FilingRule.init(rawValue:)),
-                                         isExcluded: filing == FilingStatus.excluded.rawValue, isNoise: filing == FilingStatus.noise.rawValue))
+                                         isExcluded: filing == FilingStatus.excluded.rawValue, isNoise: filing == FilingStatus.noise.rawValue,
+                                         reason: row[7], firstRun: row[8]))
                 }
                 guard let kind = (row[5] as String?).flatMap(CRMRecordKind.init(rawValue:)) else { continue }
                 let record = CRMRecordRef(kind, row[6])
@@ -142,7 +144,9 @@ public struct FilingStore {
                                        messageRowID: reply.id, db)
                 let evidence = ([FilingRule.thread, reply.evidence].compactMap { $0 } + own.map(\.rule)).min()!
                 try update.execute(arguments: [evidence.rawValue, reply.id])
-                if reply.isExcluded || reply.isNoise { revived.append((reply.id, reply.isNoise)) }
+                if reply.isExcluded || reply.isNoise {
+                    revived.append(RevivedReply(id: reply.id, wasNoise: reply.isNoise, reason: reply.reason, firstRun: reply.firstRun))
+                }
                 // A reply that was noise had no records: all of them are new down the thread.
                 let added = newThread.filter { !reply.records.contains($0) }
                 if (!added.isEmpty || !own.isEmpty), let childID = reply.messageID {
@@ -151,6 +155,16 @@ public struct FilingStore {
             }
         }
         return revived
+    }
+
+    /// A reply that waited (unmatched, or weak noise) and that a filed parent just filed.
+    struct RevivedReply {
+        var id: Int64
+        var wasNoise: Bool
+        /// Its filing reason while it waited (the noise kind, for noise).
+        var reason: String?
+        /// The run that first stored it.
+        var firstRun: Int64
     }
 
     /// A stored reply to a message just filed, as `propagateAdditions` reads it.
@@ -162,6 +176,8 @@ public struct FilingStore {
         var isExcluded: Bool
         /// Weak noise, which a filed parent outranks.
         var isNoise: Bool
+        var reason: String?
+        var firstRun: Int64
         var records: Set<CRMRecordRef> = []
         /// The records the thread rule filed it to.
         var threadRecords: Set<CRMRecordRef> = []

@@ -242,7 +242,13 @@ public final class Importer {
                     if let preview { preview(try ImportPreview.row(for: item, outcome: outcome, db)) }
                 }
                 next.seconds = now.timeIntervalSince(started)
-                try next.countNoise(db, firstID: firstMessageID)
+                if final {
+                    try next.countNoise(db, firstID: firstMessageID)
+                    assert(next.noiseReasons == writer.noiseTally.counts,
+                           "noise tally \(writer.noiseTally.counts) differs from the archive's \(next.noiseReasons)")
+                } else {
+                    next.setNoise(writer.noiseTally.counts)
+                }
                 try next.save(db)
                 try flush?.wait()
             }

@@ -64,8 +64,8 @@ public struct RunLedger: Sendable, Codable, Equatable {
     /// Counts this run's noise by kind from the archive: the messages first stored by the run whose
     /// status is noise now (a reply whose weak signals a filed parent outranked is no longer noise).
     /// - Parameter firstID: no message of this run has a smaller row id (the largest id before the
-    ///   run, plus one). The importer counts after every commit; without this bound each count
-    ///   read every noise row of the archive, years of them in a nightly import.
+    ///   run, plus one): the count reads this run's noise rows, not the archive's. The importer
+    ///   counts at its last commit; the commits before take the writer's `NoiseTally`.
     mutating func countNoise(_ db: Database, firstID: Int64) throws {
         noiseReasons = [:]
         for row in try Row.fetchAll(db.cachedStatement(sql: """
@@ -74,6 +74,12 @@ public struct RunLedger: Sendable, Codable, Equatable {
             noiseReasons[row[0] ?? "noise"] = row[1]
         }
         noise = noiseReasons.values.reduce(0, +)
+    }
+
+    /// Takes the noise counts the writer kept (`NoiseTally`) between two counts from the archive.
+    mutating func setNoise(_ reasons: [String: Int]) {
+        noiseReasons = reasons
+        noise = reasons.values.reduce(0, +)
     }
 
     /// Writes the counts into the run's rows (inside the caller's transaction, so the ledger in the
