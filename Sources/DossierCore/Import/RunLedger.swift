@@ -67,13 +67,13 @@ public struct RunLedger: Sendable, Codable, Equatable {
     ///   run, plus one): the count reads this run's noise rows, not the archive's. The importer
     ///   counts at its last commit; the commits before take the writer's `NoiseTally`.
     mutating func countNoise(_ db: Database, firstID: Int64) throws {
-        noiseReasons = [:]
+        var reasons: [String: Int] = [:]
         for row in try Row.fetchAll(db.cachedStatement(sql: """
             SELECT filing_reason, COUNT(*) FROM message WHERE filing = 'noise' AND id >= ? AND first_run = ? GROUP BY filing_reason
             """), arguments: [firstID, run]) {
-            noiseReasons[row[0] ?? "noise"] = row[1]
+            reasons[row[0] ?? "noise"] = row[1]
         }
-        noise = noiseReasons.values.reduce(0, +)
+        setNoise(reasons)
     }
 
     /// Takes the noise counts the writer kept (`NoiseTally`) between two counts from the archive.

@@ -128,28 +128,23 @@ final class ReorderBuffer<Element: Sendable>: @unchecked Sendable {
     func take(timeout: Double) -> Taken {
         condition.lock()
         defer { condition.unlock() }
-        if let element = pending.removeValue(forKey: next) {
-            next += 1
-            return .element(element)
-        }
+        if let element = removeNext() { return .element(element) }
         let deadline = Date(timeIntervalSinceNow: timeout)
         waiting = true
         defer { waiting = false }
         while true {
             if let total, next >= total { return .finished }
-            if !condition.wait(until: deadline) {
-                if let element = pending.removeValue(forKey: next) {
-                    next += 1
-                    return .element(element)
-                }
-                if let total, next >= total { return .finished }
-                return .timedOut
-            }
-            if let element = pending.removeValue(forKey: next) {
-                next += 1
-                return .element(element)
-            }
+            let woken = condition.wait(until: deadline)
+            if let element = removeNext() { return .element(element) }
+            if !woken { return next >= (total ?? .max) ? .finished : .timedOut }
         }
+    }
+
+    /// The element numbered `next`, if it has arrived; the lock is held.
+    private func removeNext() -> Element? {
+        guard let element = pending.removeValue(forKey: next) else { return nil }
+        next += 1
+        return element
     }
 }
 
