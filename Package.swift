@@ -15,6 +15,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"4.0.0"),
         // rules.yaml of the CRM directory; its composed nodes carry line/column marks for errors.
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // Reading export zips in `dossier verify` (streamed entry by entry).
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         // zlib from the system (zlib1g-dev). Not named CZlib: ZIPFoundation owns that module name.
@@ -45,6 +47,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]
         ),
         .executableTarget(
