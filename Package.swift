@@ -59,7 +59,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DossierCoreTests",
-            dependencies: ["DossierCore"]
+            dependencies: ["DossierCore", .product(name: "ZIPFoundation", package: "ZIPFoundation")]
         ),
     ]
 )

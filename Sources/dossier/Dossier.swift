@@ -16,6 +16,9 @@ struct Dossier: ParsableCommand {
             resume); 64 bad command-line usage.
             """,
         subcommands: [Import.self, Search.self, Show.self, Report.self, CRM.self, ThreadCommand.self, ClientCommand.self,
-                      Why.self, Assign.self, Unassign.self, Rematch.self]
+                      Why.self, Assign.self, Unassign.self, Rematch.self, ExportCommand.self, KeyCommand.self]
     )
+
+    /// What exports record as the tool that made them.
+    static let versionText = "dossier 0.7.0-dev"
 }

@@ -362,3 +362,16 @@ struct CopyNames {
         text.folding(options: [.caseInsensitive], locale: nil)
     }
 }
+
+extension SearchEngine {
+    /// The rowids of every stored message matching `query`, for narrowing another selection
+    /// (`dossier export --query`). Reads inside the caller's transaction, so the answer belongs
+    /// to the same snapshot as the rest of what the caller reads.
+    public static func matchingIDs(_ query: SearchQuery, _ db: Database) throws -> Set<Int64> {
+        let plan = SearchEngine.plan(query, sort: .oldest, limit: nil, names: try CopyNames(db, for: query))
+        var ids = Set<Int64>()
+        let rows = try Row.fetchCursor(db, sql: plan.sql, arguments: plan.arguments)
+        while let row = try rows.next() { ids.insert(row["id"]) }
+        return ids
+    }
+}

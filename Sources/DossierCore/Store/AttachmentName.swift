@@ -31,7 +31,14 @@ public enum AttachmentName {
         while low < high && (isBlank(cleaned[low]) || cleaned[low] == ".") { low += 1 }
         while high > low && isBlank(cleaned[high - 1]) { high -= 1 }
         var result = String(String.UnicodeScalarView(cleaned[low..<high]))
-        while result.utf8.count > 255 { result.removeLast() }
+        if result.utf8.count > 255 {
+            // Cut the stem, not the extension: "report….pdf" still opens as a PDF.
+            let (stem, ext) = AttachmentNamer.split(result)
+            let keep = ext.utf8.count <= 16 ? ext : ""
+            var cut = keep.isEmpty ? result : stem
+            while cut.utf8.count + keep.utf8.count > 255 { cut.removeLast() }
+            result = cut + keep
+        }
         return result.isEmpty ? nil : result
     }
 }

@@ -1,0 +1,223 @@
+import Foundation
+import GRDB
+
+/// Reads what the export needs of each message from the archive, inside the export's read
+/// transaction (one snapshot), with cached statements.
+struct ExportGatherer {
+    /// What pass 1 keeps of every message: its line in the lists and what threads it.
+    struct Head {
+        var id: Int64
+        var controlNumber: String
+        var key: String
+        var messageID: String?
+        var date: Date?
+        var subject: String?
+        var fromAddress: String?
+        var direction: String?
+        var evidence: FilingRule?
+        var sha256: String
+        var size: Int
+        var references: [String]
+        var participants: [(role: String, address: MailAddress)]
+        var mailboxes: [String]
+        var folders: [String]
+        /// Every (mailbox, folder) a copy was read from.
+        var locations: [ExportSummaryTable.Location]
+        var summary: ExportedMessageSummary
+
+        func exported(matches: [FilingMatch], attachments: [ExportedAttachment], thread: Int, text: String?,
+                      emlPath: String?) -> ExportedMessage {
+            func role(_ name: String) -> [MailAddress] { participants.filter { $0.role == name }.map(\.address) }
+            return ExportedMessage(controlNumber: controlNumber, key: key, messageID: messageID, date: date, subject: subject,
+                                   from: role("from"), to: role("to"), cc: role("cc"), bcc: role("bcc"),
+                                   mailboxes: mailboxes, folders: folders, direction: direction, matches: matches,
+                                   sha256: sha256, size: size, emlPath: emlPath, pagePath: summary.pagePath,
+                                   attachments: attachments, thread: thread, text: text)
+        }
+    }
+
+    struct Attachment {
+        var name: String?
+        var contentType: String
+        var size: Int
+        var sha256: String
+    }
+
+    private let db: Database
+    private let records: Set<CRMRecordRef>
+    private let row: Statement
+    private let addresses: Statement
+    private let copies: Statement
+    private let references: Statement
+    private let attachmentRows: Statement
+    private let blob: Statement
+    private let packs: PackStore
+    private let objects: ObjectStore
+
+    init(archive: Archive, db: Database, records: [CRMRecordRef]) throws {
+        self.db = db
+        self.records = Set(records)
+        row = try db.cachedStatement(sql: """
+            SELECT key, message_id, date, subject, from_address, from_name, direction, sha256, size, attachment_count
+            FROM message WHERE id = ?
+            """)
+        addresses = try db.cachedStatement(sql: "SELECT role, address, name FROM address WHERE message = ? ORDER BY rowid")
+        copies = try db.cachedStatement(sql: "SELECT DISTINCT mailbox, folder FROM copy WHERE message = ?")
+        references = try db.cachedStatement(sql: "SELECT message_id FROM reference WHERE message = ? ORDER BY kind, position")
+        attachmentRows = try db.cachedStatement(sql: "SELECT name, content_type, size, sha256 FROM attachment WHERE message = ? ORDER BY id")
+        blob = try db.cachedStatement(sql: "SELECT p.name, b.offset, b.length FROM blob b JOIN pack p ON p.id = b.pack WHERE b.sha256 = ?")
+        objects = archive.objects
+        packs = archive.packs
+    }
+
+    func head(_ id: Int64, controlNumber: String) throws -> Head {
+        guard let message = try Row.fetchOne(row, arguments: [id]) else { throw StoreError.noSuchMessage("rowid \(id)") }
+        let participants = try Row.fetchAll(addresses, arguments: [id]).map { row in
+            (role: row[0] as String, address: MailAddress(name: row[2] as String?, address: row[1] as String))
+        }
+        var mailboxes = Set<String>()
+        var folders = Set<String>()
+        var locations: [ExportSummaryTable.Location] = []
+        for copy in try Row.fetchAll(copies, arguments: [id]) {
+            mailboxes.insert(copy[0])
+            let folder: String = copy[1]
+            if !folder.isEmpty { folders.insert(folder) }
+            locations.append(.init(mailbox: copy[0], folder: folder))
+        }
+        let matches = try self.matches(id)
+        let key: String = message["key"]
+        let date = (message["date"] as Int64?).map { Date(timeIntervalSince1970: TimeInterval($0)) }
+        let address: String? = message["from_address"]
+        let name: String? = message["from_name"]
+        let from = address.map { address in name.flatMap { $0.isEmpty ? nil : "\($0) <\(address)>" } ?? address } ?? name
+        let evidence = matches.map(\.rule).min()
+        let summary = ExportedMessageSummary(controlNumber: controlNumber, key: key, date: date, from: from, subject: message["subject"],
+                                             direction: message["direction"], evidence: evidence,
+                                             attachmentCount: message["attachment_count"],
+                                             pagePath: ExportLayout.pagePath(date: date, key: key))
+        return Head(id: id, controlNumber: controlNumber, key: key, messageID: message["message_id"], date: date,
+                    subject: message["subject"], fromAddress: address, direction: message["direction"], evidence: evidence,
+                    sha256: message["sha256"], size: message["size"], references: try String.fetchAll(references, arguments: [id]),
+                    participants: participants, mailboxes: mailboxes.sorted(), folders: folders.sorted(), locations: locations, summary: summary)
+    }
+
+    /// The rules that filed the message to one of the export's records.
+    func matches(_ id: Int64) throws -> [FilingMatch] {
+        try FilingStore.matches(of: id, db).filter { records.contains($0.record) }
+            .sorted { ($0.rule, $0.record) < ($1.rule, $1.record) }
+    }
+
+    func attachments(_ id: Int64) throws -> [Attachment] {
+        try Row.fetchAll(attachmentRows, arguments: [id]).map { row in
+            Attachment(name: row[0], contentType: row[1], size: row[2], sha256: row[3])
+        }
+    }
+
+    /// The original bytes of the message's first copy, checked against its digest.
+    func original(_ head: Head) throws -> [UInt8] {
+        let bytes: [UInt8]
+        do {
+            if let location = try Row.fetchOne(blob, arguments: [head.sha256]) {
+                bytes = try packs.readOriginal(at: PackLocation(pack: location[0], offset: location[1], length: location[2]))
+            } else {
+                bytes = try objects.readMessage(sha256: head.sha256)
+            }
+        } catch let error as StoreError {
+            throw ExportError.missingObject(key: head.key, what: "its original (\(head.sha256)): \(error)")
+        } catch {
+            throw ExportError.missingObject(key: head.key, what: "its original (\(head.sha256)): \(error)")
+        }
+        guard ContentHash.sha256Hex(bytes) == head.sha256 else {
+            throw ExportError.missingObject(key: head.key, what: "an intact original: the stored bytes do not hash to \(head.sha256)")
+        }
+        return bytes
+    }
+
+    /// An attachment's decoded bytes, checked against its digest.
+    func attachmentBytes(_ attachment: Attachment, key: String) throws -> [UInt8] {
+        let bytes: [UInt8]
+        do {
+            bytes = try objects.read(.attachment, sha256: attachment.sha256)
+        } catch {
+            throw ExportError.missingObject(key: key, what: "attachment \(objects.relativePath(.attachment, sha256: attachment.sha256))")
+        }
+        guard ContentHash.sha256Hex(bytes) == attachment.sha256 else {
+            throw ExportError.missingObject(key: key, what: "an intact attachment \(attachment.sha256): its bytes do not hash to its name")
+        }
+        return bytes
+    }
+
+    // MARK: - Pure helpers
+
+    /// `ACME` for account:ACME: the record id's letters and digits, upper-cased (at most 16).
+    static func controlPrefix(for record: CRMRecordRef) -> String {
+        let cleaned = String(record.id.uppercased().unicodeScalars.filter { ("A"..."Z").contains($0) || ("0"..."9").contains($0) }
+            .prefix(16).map(Character.init))
+        return cleaned.isEmpty ? "DOSSIER" : cleaned
+    }
+
+    /// Threads among the exported messages: a message joins the thread of every id it has or
+    /// names (union-find over Message-IDs, as `ClientFile` does). Threads are numbered by their
+    /// first message; `of[i]` is message i's thread, `members[t]` its messages, oldest first.
+    static func threads(_ heads: [Head]) -> (of: [Int], members: [[Int]]) {
+        var union = UnionFind(count: heads.count)
+        var owner: [String: Int] = [:]
+        for (index, head) in heads.enumerated() {
+            for id in head.references + [head.messageID].compactMap({ $0 }) {
+                if let other = owner[id] { union.join(index, other) } else { owner[id] = index }
+            }
+        }
+        var number: [Int: Int] = [:]
+        var of: [Int] = []
+        var members: [[Int]] = []
+        for index in heads.indices {
+            let root = union.find(index)
+            let thread: Int
+            if let known = number[root] { thread = known } else {
+                thread = members.count
+                number[root] = thread
+                members.append([])
+            }
+            of.append(thread)
+            members[thread].append(index)
+        }
+        return (of, members)
+    }
+
+    /// `2024-03`, or `undated`.
+    static func month(_ date: Date?) -> String {
+        guard let date else { return "undated" }
+        return String(ExportLayout.stamp(date).prefix(6)).inserting("-", at: 4)
+    }
+
+    /// Every month from the first to the last, with zeros where there was no mail.
+    static func monthSeries(_ counts: [String: ExportOverview.MonthCount]) -> [ExportOverview.MonthCount] {
+        let dated = counts.keys.filter { $0 != "undated" }.sorted()
+        guard let first = dated.first, let last = dated.last,
+              var year = Int(first.prefix(4)), var month = Int(first.suffix(2)) else { return [] }
+        var result: [ExportOverview.MonthCount] = []
+        while true {
+            let name = String(format: "%04d-%02d", year, month)
+            result.append(counts[name] ?? ExportOverview.MonthCount(month: name, inbound: 0, outbound: 0, other: 0))
+            if name >= last { break }
+            month += 1
+            if month > 12 { month = 1; year += 1 }
+        }
+        return result
+    }
+
+    /// RFC 3339 UTC with seconds.
+    static func iso(_ date: Date) -> String {
+        let stamp = ExportLayout.stamp(date)
+        let chars = Array(stamp)
+        return "\(String(chars[0..<4]))-\(String(chars[4..<6]))-\(String(chars[6..<8]))T\(String(chars[9..<11])):\(String(chars[11..<13])):\(String(chars[13..<15]))Z"
+    }
+}
+
+private extension String {
+    func inserting(_ character: Character, at offset: Int) -> String {
+        var copy = self
+        copy.insert(character, at: copy.index(copy.startIndex, offsetBy: offset))
+        return copy
+    }
+}

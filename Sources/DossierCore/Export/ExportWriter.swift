@@ -1,0 +1,307 @@
+import Crypto
+import Foundation
+import GRDB
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What an export run produced (or, for a dry run, would produce).
+public struct ExportResult: Sendable, Encodable {
+    public var destination: String
+    public var record: String
+    public var scope: String
+    public var dryRun: Bool
+    public var messages: Int
+    /// Attachments of the exported messages, and the distinct files they are (`attachments/`).
+    public var attachments: Int
+    public var attachmentFiles: Int
+    public var files: Int
+    /// Bytes of every file listed in the manifest (a dry run: of the originals and attachments).
+    public var bytes: Int64
+    public var leftOut: [String: Int]
+    /// The hash chain's last link: with it, the manifest proves the export whole.
+    public var chainHead: String?
+    public var manifestSHA256: String?
+    public var signed: Bool
+    public var elapsed: Double
+
+    enum CodingKeys: String, CodingKey {
+        case destination, record, scope, messages, attachments, files, bytes, signed, elapsed
+        case dryRun = "dry_run"
+        case attachmentFiles = "attachment_files"
+        case leftOut = "left_out"
+        case chainHead = "chain_head"
+        case manifestSHA256 = "manifest_sha256"
+    }
+}
+
+/// Writes one client's export (see `ExportLayout` for what it holds) from one snapshot of the
+/// archive, streaming: one message's original, page and attachments in memory at a time, the
+/// mbox and load files appended to files as they grow. Memory grows only with a small summary
+/// per message (for the threads of the index page) and a manifest entry per file.
+///
+/// Order of work: select in one read transaction (`ExportSelection`), then, still in it, write
+/// every message in date order, then the whole-export files, then the manifest, its signature
+/// and the timestamp request; only then does the sink make the export visible (`commit`). Any
+/// failure abandons the sink, so no half export is left where a finished one would be.
+public struct ExportWriter {
+    public let archive: Archive
+    public var request: ExportRequest
+    /// Signs `manifest.json` when set (`--sign`).
+    public var signingKey: Curve25519.Signing.PrivateKey?
+    /// Called after each message with (done, total).
+    public var progress: ((Int, Int) -> Void)?
+    /// `dossier --version`'s text, recorded in export.json.
+    public var version: String = "dossier"
+    /// The time the export says it was made (fixed in tests).
+    public var now: Date = Date()
+
+    public init(archive: Archive, request: ExportRequest) {
+        self.archive = archive
+        self.request = request
+    }
+
+    /// Makes the export through `sink` (nil: a dry run that only counts). `destination` is what
+    /// the result names.
+    public func run(into sink: ExportSink?, destination: String) throws -> ExportResult {
+        let started = Date()
+        do {
+            var result = try archive.database.read { db in try write(into: sink, destination: destination, db) }
+            try sink?.commit()
+            result.elapsed = Date().timeIntervalSince(started)
+            return result
+        } catch {
+            sink?.abandon()
+            throw error
+        }
+    }
+
+    private func write(into sink: ExportSink?, destination: String, _ db: Database) throws -> ExportResult {
+        let index = CRMIndex(try CRMStore.activeDirectory(in: db) ?? CRMDirectory())
+        let selection = try ExportSelection.select(request, index: index, db)
+        let scope = request.scope
+        var leftOutCounts: [String: Int] = [:]
+        for item in selection.leftOut { leftOutCounts[item.reason.rawValue, default: 0] += 1 }
+        var result = ExportResult(destination: destination, record: request.record.description, scope: scope.rawValue,
+                                  dryRun: sink == nil, messages: selection.messages.count, attachments: 0, attachmentFiles: 0,
+                                  files: 0, bytes: 0, leftOut: leftOutCounts, chainHead: nil, manifestSHA256: nil,
+                                  signed: false, elapsed: 0)
+
+        // Pass 1: what every message's line and thread need, small enough to hold for all.
+        let gather = try ExportGatherer(archive: archive, db: db, records: selection.records)
+        var heads: [ExportGatherer.Head] = []
+        heads.reserveCapacity(selection.messages.count)
+        let prefix = ExportGatherer.controlPrefix(for: request.record)
+        for (position, id) in selection.messages.enumerated() {
+            heads.append(try gather.head(id, controlNumber: String(format: "%@-%08d", prefix, position + 1)))
+        }
+        let threads = ExportGatherer.threads(heads)
+
+        guard let sink else {
+            var digests = Set<String>()
+            for head in heads {
+                result.bytes += Int64(head.size)
+                for attachment in try gather.attachments(head.id) {
+                    result.attachments += 1
+                    if digests.insert(attachment.sha256).inserted, scope.includesAttachments { result.bytes += Int64(attachment.size) }
+                }
+            }
+            result.attachmentFiles = scope.includesAttachments ? digests.count : 0
+            return result
+        }
+
+        // Pass 2: the messages, oldest first.
+        var chain = ManifestChain()
+        func add(_ path: String, _ bytes: [UInt8]) throws {
+            try sink.write(path, bytes)
+            chain.append(path: path, size: Int64(bytes.count), sha256: ContentHash.sha256Hex(bytes))
+        }
+        let mbox = scope.includesOriginals ? try StreamedFile(path: ExportLayout.mbox, sink: sink) : nil
+        let loadCSV = try StreamedFile(path: ExportLayout.loadFileCSV, sink: sink)
+        let loadDAT = try StreamedFile(path: ExportLayout.loadFileDAT, sink: sink)
+        try loadCSV.append(Array(LoadFile.csvHeader().utf8))
+        try loadDAT.append(Array(LoadFile.datHeader().utf8))
+        var namer = AttachmentNamer()
+        var written = Set<String>()
+        var summary = ExportSummaryTable()
+        let summaries = heads.map { $0.summary }
+        let name = ClientName.of(request.record, index: index)
+        // What each page's heading needs; the front page gets the whole overview at the end.
+        let heading = ExportOverview(record: request.record, name: name, includedRecords: Array(selection.records.dropFirst()),
+                                     createdAt: now, parameters: parameterWords(), messageCount: heads.count, attachmentCount: 0,
+                                     leftOut: leftOutCounts, first: heads.compactMap(\.date).first,
+                                     last: heads.compactMap(\.date).last, months: [], threads: [])
+        var months: [String: ExportOverview.MonthCount] = [:]
+
+        for (position, head) in heads.enumerated() {
+            let original = scope.includesOriginals ? try gather.original(head) : nil
+            var attachments: [ExportedAttachment] = []
+            for (n, attachment) in try gather.attachments(head.id).enumerated() {
+                var path: String?
+                if scope.includesAttachments {
+                    let target = namer.path(sha256: attachment.sha256, name: attachment.name)
+                    if written.insert(attachment.sha256).inserted {
+                        try add(target, try gather.attachmentBytes(attachment, key: head.key))
+                    }
+                    path = target
+                }
+                attachments.append(ExportedAttachment(controlNumber: head.controlNumber + String(format: ".%04d", n + 1),
+                                                      name: attachment.name, contentType: attachment.contentType,
+                                                      size: attachment.size, sha256: attachment.sha256, path: path))
+            }
+            let text = original.map { MessageParser.parse($0, attachmentData: false).bodyText }
+            let message = head.exported(matches: try gather.matches(head.id), attachments: attachments,
+                                        thread: threads.of[position], text: text,
+                                        emlPath: scope.includesOriginals ? ExportLayout.messagePath(date: head.date, key: head.key) : nil)
+            if let original, let path = message.emlPath {
+                try add(path, original)
+                try mbox?.append(Mboxrd.entry(original, sender: head.fromAddress, date: head.date))
+            }
+            let siblings = threads.members[threads.of[position]].map { summaries[$0] }
+            try add(message.pagePath, Array(ExportSite.messagePage(message, thread: siblings, overview: heading).utf8))
+            try loadCSV.append(Array(LoadFile.csvRows(message).utf8))
+            try loadDAT.append(Array(LoadFile.datRows(message).utf8))
+            summary.add(message, at: head.locations)
+            let month = ExportGatherer.month(head.date)
+            var count = months[month] ?? ExportOverview.MonthCount(month: month, inbound: 0, outbound: 0, other: 0)
+            switch head.direction {
+            case "inbound": count.inbound += 1
+            case "outbound": count.outbound += 1
+            default: count.other += 1
+            }
+            months[month] = count
+            result.attachments += attachments.count
+            progress?(position + 1, heads.count)
+        }
+        result.attachmentFiles = written.count
+
+        // The whole-export files.
+        for file in [mbox, loadCSV, loadDAT].compactMap({ $0 }) {
+            let (size, digest) = try file.finish()
+            chain.append(path: file.path, size: size, sha256: digest)
+        }
+        let overview = ExportOverview(
+            record: request.record, name: name, includedRecords: Array(selection.records.dropFirst()), createdAt: now,
+            parameters: parameterWords(), messageCount: heads.count, attachmentCount: result.attachments, leftOut: leftOutCounts,
+            first: heads.compactMap(\.date).first, last: heads.compactMap(\.date).last,
+            months: ExportGatherer.monthSeries(months), threads: threads.members.map { $0.map { summaries[$0] } })
+        try add(ExportLayout.index, Array(ExportSite.indexPage(overview).utf8))
+        try add(ExportLayout.summary, Array(summary.csv().utf8))
+        try add(ExportLayout.leftOut, Array(LeftOutFile.csv(selection.leftOut).utf8))
+
+        var parameters = try self.parameters(db, name: name, selection: selection, result: result)
+        parameters.counts.bytes = chain.entries.reduce(0) { $0 + $1.size }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try add(ExportLayout.parameters, Array(try encoder.encode(parameters)) + [10])
+
+        // The manifest, then what proves it.
+        let manifest = Manifest(record: request.record.description, createdAt: parameters.createdAt, parameters: parameters, chain: chain)
+        let manifestBytes = try manifest.encoded()
+        try sink.write(ExportLayout.manifestJSON, manifestBytes)
+        try sink.write(ExportLayout.manifestCSV, manifest.csv())
+        if let signingKey {
+            try sink.write(ExportLayout.signature, Array(try ExportSigning.sign(manifestBytes, with: signingKey)))
+            try sink.write(ExportLayout.signerKey, Array(ExportSigning.publicKeyPEM(signingKey.publicKey).utf8))
+            result.signed = true
+        }
+        let manifestDigest = Array(SHA256.hash(data: manifestBytes))
+        try sink.write(ExportLayout.timestampQuery, TimestampRequest.query(sha256: manifestDigest))
+
+        result.files = chain.entries.count
+        result.bytes = parameters.counts.bytes
+        result.chainHead = chain.head
+        result.manifestSHA256 = ContentHash.hex(manifestDigest)
+        return result
+    }
+
+    /// The options as words, for the index page.
+    private func parameterWords() -> [String] {
+        var words = ["--scope \(request.scope.rawValue)"]
+        if request.withSubsidiaries { words.append("--with-subsidiaries") }
+        if let since = request.since { words.append("--since \(since)") }
+        if let until = request.until { words.append("--until \(until)") }
+        if let group = request.group { words.append("--group \(group)") }
+        if let query = request.query { words.append("--query \(query)") }
+        return words
+    }
+
+    private func parameters(_ db: Database, name: String?, selection: ExportSelection, result: ExportResult) throws -> ExportParameters {
+        let load = try Row.fetchOne(db, sql: "SELECT id, loaded_at, source_dir FROM crm_load WHERE active = 1")
+        let run = try Row.fetchOne(db, sql: "SELECT id, finished_at FROM run ORDER BY id DESC LIMIT 1")
+        let state = ExportParameters.ArchiveState(
+            path: archive.path, crmLoad: load?["id"], crmLoadedAt: load?["loaded_at"], crmSource: load?["source_dir"],
+            runs: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM run") ?? 0, lastRun: run?["id"], lastRunFinishedAt: run?["finished_at"],
+            messages: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM message") ?? 0)
+        return ExportParameters(
+            record: request.record.description, recordName: name, includedRecords: selection.records.map(\.description),
+            withSubsidiaries: request.withSubsidiaries, scope: request.scope.rawValue, since: request.since, until: request.until,
+            group: request.group, query: request.query, createdAt: ExportGatherer.iso(now), dossierVersion: version, archive: state,
+            counts: ExportParameters.Counts(messages: result.messages, attachments: result.attachments,
+                                            attachmentFiles: result.attachmentFiles, leftOut: selection.leftOut.count, bytes: 0))
+    }
+}
+
+/// A file of the export appended to piece by piece (the mbox, the load files), hashed as it grows.
+final class StreamedFile {
+    let path: String
+    private let sink: ExportSink
+    private let scratch: String
+    private let fd: Int32
+    private var hasher = SHA256()
+    private var size: Int64 = 0
+    private var buffer: [UInt8] = []
+
+    init(path: String, sink: ExportSink) throws {
+        self.path = path
+        self.sink = sink
+        scratch = try sink.scratchPath(for: path)
+        fd = open(scratch, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw ExportOutputError.io(path: scratch, errno: errno) }
+        buffer.reserveCapacity(1 << 20)
+    }
+
+    deinit { close(fd) }
+
+    func append(_ bytes: [UInt8]) throws {
+        hasher.update(data: bytes)
+        size += Int64(bytes.count)
+        buffer.append(contentsOf: bytes)
+        if buffer.count >= 1 << 20 { try drain() }
+    }
+
+    /// Writes what is left, hands the file to the sink; its size and SHA-256.
+    func finish() throws -> (Int64, String) {
+        try drain()
+        guard fsync(fd) == 0 else { throw ExportOutputError.io(path: scratch, errno: errno) }
+        try sink.adopt(path, scratch: scratch)
+        return (size, ContentHash.hex(hasher.finalize()))
+    }
+
+    private func drain() throws {
+        try buffer.withUnsafeBytes { raw in
+            var done = 0
+            while done < raw.count {
+                let n = write(fd, raw.baseAddress! + done, raw.count - done)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw ExportOutputError.io(path: scratch, errno: errno)
+                }
+                done += n
+            }
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+}
+
+/// The client's name in the directory in force.
+enum ClientName {
+    static func of(_ record: CRMRecordRef, index: CRMIndex) -> String? {
+        switch record.kind {
+        case .account: return index.account(id: record.id)?.name
+        case .contact: return index.contact(id: record.id)?.name
+        case .lead: return index.lead(id: record.id).flatMap { $0.name ?? $0.company }
+        case .case: return index.case(id: record.id).flatMap { $0.title ?? $0.code }
+        }
+    }
+}
