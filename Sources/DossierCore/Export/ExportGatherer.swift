@@ -4,34 +4,38 @@ import GRDB
 /// Reads what the export needs of each message from the archive, inside the export's read
 /// transaction (one snapshot), with cached statements.
 struct ExportGatherer {
-    /// What pass 1 keeps of every message: its line in the lists and what threads it.
+    /// What pass 1 keeps of every message: its line in the lists and what threads it. Kept for
+    /// every message of the export, so it holds nothing that grows with a message (no
+    /// participants): a few hundred bytes each.
     struct Head {
         var id: Int64
-        var controlNumber: String
-        var key: String
         var messageID: String?
-        var date: Date?
-        var subject: String?
+        var references: [String]
+        var summary: ExportedMessageSummary
+
+        var key: String { summary.key }
+        var date: Date? { summary.date }
+        var controlNumber: String { summary.controlNumber }
+    }
+
+    /// What pass 2 reads of one message, when it writes it.
+    struct Detail {
         var fromAddress: String?
-        var direction: String?
-        var evidence: FilingRule?
         var sha256: String
         var size: Int
-        var references: [String]
         var participants: [(role: String, address: MailAddress)]
         var mailboxes: [String]
         var folders: [String]
         /// Every (mailbox, folder) a copy was read from.
         var locations: [ExportSummaryTable.Location]
-        var summary: ExportedMessageSummary
+        var matches: [FilingMatch]
 
-        func exported(matches: [FilingMatch], attachments: [ExportedAttachment], thread: Int, text: String?,
-                      emlPath: String?) -> ExportedMessage {
+        func exported(_ head: Head, attachments: [ExportedAttachment], thread: Int, text: String?, emlPath: String?) -> ExportedMessage {
             func role(_ name: String) -> [MailAddress] { participants.filter { $0.role == name }.map(\.address) }
-            return ExportedMessage(controlNumber: controlNumber, key: key, messageID: messageID, date: date, subject: subject,
-                                   from: role("from"), to: role("to"), cc: role("cc"), bcc: role("bcc"),
-                                   mailboxes: mailboxes, folders: folders, direction: direction, matches: matches,
-                                   sha256: sha256, size: size, emlPath: emlPath, pagePath: summary.pagePath,
+            return ExportedMessage(controlNumber: head.controlNumber, key: head.key, messageID: head.messageID, date: head.date,
+                                   subject: head.summary.subject, from: role("from"), to: role("to"), cc: role("cc"), bcc: role("bcc"),
+                                   mailboxes: mailboxes, folders: folders, direction: head.summary.direction, matches: matches,
+                                   sha256: sha256, size: size, emlPath: emlPath, pagePath: head.summary.pagePath,
                                    attachments: attachments, thread: thread, text: text)
         }
     }
@@ -72,33 +76,34 @@ struct ExportGatherer {
 
     func head(_ id: Int64, controlNumber: String) throws -> Head {
         guard let message = try Row.fetchOne(row, arguments: [id]) else { throw StoreError.noSuchMessage("rowid \(id)") }
-        let participants = try Row.fetchAll(addresses, arguments: [id]).map { row in
-            (role: row[0] as String, address: MailAddress(name: row[2] as String?, address: row[1] as String))
-        }
-        var mailboxes = Set<String>()
-        var folders = Set<String>()
-        var locations: [ExportSummaryTable.Location] = []
-        for copy in try Row.fetchAll(copies, arguments: [id]) {
-            mailboxes.insert(copy[0])
-            let folder: String = copy[1]
-            if !folder.isEmpty { folders.insert(folder) }
-            locations.append(.init(mailbox: copy[0], folder: folder))
-        }
-        let matches = try self.matches(id)
         let key: String = message["key"]
         let date = (message["date"] as Int64?).map { Date(timeIntervalSince1970: TimeInterval($0)) }
         let address: String? = message["from_address"]
         let name: String? = message["from_name"]
         let from = address.map { address in name.flatMap { $0.isEmpty ? nil : "\($0) <\(address)>" } ?? address } ?? name
-        let evidence = matches.map(\.rule).min()
         let summary = ExportedMessageSummary(controlNumber: controlNumber, key: key, date: date, from: from, subject: message["subject"],
-                                             direction: message["direction"], evidence: evidence,
+                                             direction: message["direction"], evidence: try matches(id).map(\.rule).min(),
                                              attachmentCount: message["attachment_count"],
                                              pagePath: ExportLayout.pagePath(date: date, key: key))
-        return Head(id: id, controlNumber: controlNumber, key: key, messageID: message["message_id"], date: date,
-                    subject: message["subject"], fromAddress: address, direction: message["direction"], evidence: evidence,
-                    sha256: message["sha256"], size: message["size"], references: try String.fetchAll(references, arguments: [id]),
-                    participants: participants, mailboxes: mailboxes.sorted(), folders: folders.sorted(), locations: locations, summary: summary)
+        return Head(id: id, messageID: message["message_id"], references: try String.fetchAll(references, arguments: [id]), summary: summary)
+    }
+
+    func detail(_ head: Head) throws -> Detail {
+        guard let message = try Row.fetchOne(row, arguments: [head.id]) else { throw StoreError.noSuchMessage("rowid \(head.id)") }
+        let participants = try Row.fetchAll(addresses, arguments: [head.id]).map { row in
+            (role: row[0] as String, address: MailAddress(name: row[2] as String?, address: row[1] as String))
+        }
+        var mailboxes = Set<String>()
+        var folders = Set<String>()
+        var locations: [ExportSummaryTable.Location] = []
+        for copy in try Row.fetchAll(copies, arguments: [head.id]) {
+            mailboxes.insert(copy[0])
+            let folder: String = copy[1]
+            if !folder.isEmpty { folders.insert(folder) }
+            locations.append(.init(mailbox: copy[0], folder: folder))
+        }
+        return Detail(fromAddress: message["from_address"], sha256: message["sha256"], size: message["size"], participants: participants,
+                      mailboxes: mailboxes.sorted(), folders: folders.sorted(), locations: locations, matches: try matches(head.id))
     }
 
     /// The rules that filed the message to one of the export's records.
@@ -114,21 +119,19 @@ struct ExportGatherer {
     }
 
     /// The original bytes of the message's first copy, checked against its digest.
-    func original(_ head: Head) throws -> [UInt8] {
+    func original(_ head: Head, _ detail: Detail) throws -> [UInt8] {
         let bytes: [UInt8]
         do {
-            if let location = try Row.fetchOne(blob, arguments: [head.sha256]) {
+            if let location = try Row.fetchOne(blob, arguments: [detail.sha256]) {
                 bytes = try packs.readOriginal(at: PackLocation(pack: location[0], offset: location[1], length: location[2]))
             } else {
-                bytes = try objects.readMessage(sha256: head.sha256)
+                bytes = try objects.readMessage(sha256: detail.sha256)
             }
-        } catch let error as StoreError {
-            throw ExportError.missingObject(key: head.key, what: "its original (\(head.sha256)): \(error)")
         } catch {
-            throw ExportError.missingObject(key: head.key, what: "its original (\(head.sha256)): \(error)")
+            throw ExportError.missingObject(key: head.key, what: "its original (\(detail.sha256)): \(error)")
         }
-        guard ContentHash.sha256Hex(bytes) == head.sha256 else {
-            throw ExportError.missingObject(key: head.key, what: "an intact original: the stored bytes do not hash to \(head.sha256)")
+        guard ContentHash.sha256Hex(bytes) == detail.sha256 else {
+            throw ExportError.missingObject(key: head.key, what: "an intact original: the stored bytes do not hash to \(detail.sha256)")
         }
         return bytes
     }

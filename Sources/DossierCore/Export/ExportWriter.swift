@@ -100,7 +100,7 @@ public struct ExportWriter {
         guard let sink else {
             var digests = Set<String>()
             for head in heads {
-                result.bytes += Int64(head.size)
+                result.bytes += Int64(try gather.detail(head).size)
                 for attachment in try gather.attachments(head.id) {
                     result.attachments += 1
                     if digests.insert(attachment.sha256).inserted, scope.includesAttachments { result.bytes += Int64(attachment.size) }
@@ -110,11 +110,12 @@ public struct ExportWriter {
             return result
         }
 
-        // Pass 2: the messages, oldest first.
-        var chain = ManifestChain()
+        // Pass 2: the messages, oldest first. Every file goes into the chain as it is written;
+        // the manifest's entries are streamed to files, not kept.
+        let manifest = try ManifestWriter(sink: sink)
         func add(_ path: String, _ bytes: [UInt8]) throws {
             try sink.write(path, bytes)
-            chain.append(path: path, size: Int64(bytes.count), sha256: ContentHash.sha256Hex(bytes))
+            try manifest.append(path: path, size: Int64(bytes.count), sha256: ContentHash.sha256Hex(bytes))
         }
         let mbox = scope.includesOriginals ? try StreamedFile(path: ExportLayout.mbox, sink: sink) : nil
         let loadCSV = try StreamedFile(path: ExportLayout.loadFileCSV, sink: sink)
@@ -124,17 +125,18 @@ public struct ExportWriter {
         var namer = AttachmentNamer()
         var written = Set<String>()
         var summary = ExportSummaryTable()
-        let summaries = heads.map { $0.summary }
+        let summaries = heads.map(\.summary)
         let name = ClientName.of(request.record, index: index)
         // What each page's heading needs; the front page gets the whole overview at the end.
-        let heading = ExportOverview(record: request.record, name: name, includedRecords: Array(selection.records.dropFirst()),
-                                     createdAt: now, parameters: parameterWords(), messageCount: heads.count, attachmentCount: 0,
-                                     leftOut: leftOutCounts, first: heads.compactMap(\.date).first,
-                                     last: heads.compactMap(\.date).last, months: [], threads: [])
+        var overview = ExportOverview(record: request.record, name: name, includedRecords: Array(selection.records.dropFirst()),
+                                      createdAt: now, parameters: parameterWords(), messageCount: heads.count, attachmentCount: 0,
+                                      leftOut: leftOutCounts, first: heads.compactMap(\.date).first,
+                                      last: heads.compactMap(\.date).last, months: [], threads: [])
         var months: [String: ExportOverview.MonthCount] = [:]
 
         for (position, head) in heads.enumerated() {
-            let original = scope.includesOriginals ? try gather.original(head) : nil
+            let detail = try gather.detail(head)
+            let original = scope.includesOriginals ? try gather.original(head, detail) : nil
             var attachments: [ExportedAttachment] = []
             for (n, attachment) in try gather.attachments(head.id).enumerated() {
                 var path: String?
@@ -150,21 +152,20 @@ public struct ExportWriter {
                                                       size: attachment.size, sha256: attachment.sha256, path: path))
             }
             let text = original.map { MessageParser.parse($0, attachmentData: false).bodyText }
-            let message = head.exported(matches: try gather.matches(head.id), attachments: attachments,
-                                        thread: threads.of[position], text: text,
-                                        emlPath: scope.includesOriginals ? ExportLayout.messagePath(date: head.date, key: head.key) : nil)
+            let message = detail.exported(head, attachments: attachments, thread: threads.of[position], text: text,
+                                          emlPath: scope.includesOriginals ? ExportLayout.messagePath(date: head.date, key: head.key) : nil)
             if let original, let path = message.emlPath {
                 try add(path, original)
-                try mbox?.append(Mboxrd.entry(original, sender: head.fromAddress, date: head.date))
+                try mbox?.append(Mboxrd.entry(original, sender: detail.fromAddress, date: head.date))
             }
             let siblings = threads.members[threads.of[position]].map { summaries[$0] }
-            try add(message.pagePath, Array(ExportSite.messagePage(message, thread: siblings, overview: heading).utf8))
+            try add(message.pagePath, Array(ExportSite.messagePage(message, thread: siblings, overview: overview).utf8))
             try loadCSV.append(Array(LoadFile.csvRows(message).utf8))
             try loadDAT.append(Array(LoadFile.datRows(message).utf8))
-            summary.add(message, at: head.locations)
+            summary.add(message, at: detail.locations)
             let month = ExportGatherer.month(head.date)
             var count = months[month] ?? ExportOverview.MonthCount(month: month, inbound: 0, outbound: 0, other: 0)
-            switch head.direction {
+            switch message.direction {
             case "inbound": count.inbound += 1
             case "outbound": count.outbound += 1
             default: count.other += 1
@@ -178,40 +179,36 @@ public struct ExportWriter {
         // The whole-export files.
         for file in [mbox, loadCSV, loadDAT].compactMap({ $0 }) {
             let (size, digest) = try file.finish()
-            chain.append(path: file.path, size: size, sha256: digest)
+            try manifest.append(path: file.path, size: size, sha256: digest)
         }
-        let overview = ExportOverview(
-            record: request.record, name: name, includedRecords: Array(selection.records.dropFirst()), createdAt: now,
-            parameters: parameterWords(), messageCount: heads.count, attachmentCount: result.attachments, leftOut: leftOutCounts,
-            first: heads.compactMap(\.date).first, last: heads.compactMap(\.date).last,
-            months: ExportGatherer.monthSeries(months), threads: threads.members.map { $0.map { summaries[$0] } })
+        overview.attachmentCount = result.attachments
+        overview.months = ExportGatherer.monthSeries(months)
+        overview.threads = threads.members.map { $0.map { summaries[$0] } }
         try add(ExportLayout.index, Array(ExportSite.indexPage(overview).utf8))
         try add(ExportLayout.summary, Array(summary.csv().utf8))
         try add(ExportLayout.leftOut, Array(LeftOutFile.csv(selection.leftOut).utf8))
-
         var parameters = try self.parameters(db, name: name, selection: selection, result: result)
-        parameters.counts.bytes = chain.entries.reduce(0) { $0 + $1.size }
+        // Everything listed so far; export.json itself is the one file its count leaves out.
+        parameters.counts.bytes = manifest.bytes
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try add(ExportLayout.parameters, Array(try encoder.encode(parameters)) + [10])
+        let parametersJSON = Array(try encoder.encode(parameters)) + [10]
+        try add(ExportLayout.parameters, parametersJSON)
 
         // The manifest, then what proves it.
-        let manifest = Manifest(record: request.record.description, createdAt: parameters.createdAt, parameters: parameters, chain: chain)
-        let manifestBytes = try manifest.encoded()
-        try sink.write(ExportLayout.manifestJSON, manifestBytes)
-        try sink.write(ExportLayout.manifestCSV, manifest.csv())
-        if let signingKey {
+        let sealed = try manifest.finish(record: request.record.description, createdAt: parameters.createdAt, parameters: parameters,
+                                         keepBytes: signingKey != nil)
+        if let signingKey, let manifestBytes = sealed.bytes {
             try sink.write(ExportLayout.signature, Array(try ExportSigning.sign(manifestBytes, with: signingKey)))
             try sink.write(ExportLayout.signerKey, Array(ExportSigning.publicKeyPEM(signingKey.publicKey).utf8))
             result.signed = true
         }
-        let manifestDigest = Array(SHA256.hash(data: manifestBytes))
-        try sink.write(ExportLayout.timestampQuery, TimestampRequest.query(sha256: manifestDigest))
+        try sink.write(ExportLayout.timestampQuery, TimestampRequest.query(sha256: sealed.sha256))
 
-        result.files = chain.entries.count
-        result.bytes = parameters.counts.bytes
-        result.chainHead = chain.head
-        result.manifestSHA256 = ContentHash.hex(manifestDigest)
+        result.files = manifest.count
+        result.bytes = manifest.bytes
+        result.chainHead = manifest.head
+        result.manifestSHA256 = ContentHash.hex(sealed.sha256)
         return result
     }
 
@@ -242,7 +239,8 @@ public struct ExportWriter {
     }
 }
 
-/// A file of the export appended to piece by piece (the mbox, the load files), hashed as it grows.
+/// A file of the export appended to piece by piece (the mbox, the load files, the manifest),
+/// hashed as it grows, in a scratch file the sink adopts when it is finished.
 final class StreamedFile {
     let path: String
     private let sink: ExportSink
@@ -251,14 +249,17 @@ final class StreamedFile {
     private var hasher = SHA256()
     private var size: Int64 = 0
     private var buffer: [UInt8] = []
+    /// Every byte appended, when asked for at creation (manifest.json, to be signed).
+    private(set) var keptBytes: [UInt8]?
 
-    init(path: String, sink: ExportSink) throws {
+    init(path: String, sink: ExportSink, keepingBytes: Bool = false) throws {
         self.path = path
         self.sink = sink
         scratch = try sink.scratchPath(for: path)
-        fd = open(scratch, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        fd = open(scratch, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw ExportOutputError.io(path: scratch, errno: errno) }
         buffer.reserveCapacity(1 << 20)
+        if keepingBytes { keptBytes = [] }
     }
 
     deinit { close(fd) }
@@ -267,6 +268,7 @@ final class StreamedFile {
         hasher.update(data: bytes)
         size += Int64(bytes.count)
         buffer.append(contentsOf: bytes)
+        keptBytes?.append(contentsOf: bytes)
         if buffer.count >= 1 << 20 { try drain() }
     }
 
@@ -276,6 +278,28 @@ final class StreamedFile {
         guard fsync(fd) == 0 else { throw ExportOutputError.io(path: scratch, errno: errno) }
         try sink.adopt(path, scratch: scratch)
         return (size, ContentHash.hex(hasher.finalize()))
+    }
+
+    /// Appends everything written so far to `other`, reading it back in chunks.
+    func copy(into other: StreamedFile) throws {
+        try drain()
+        var offset: off_t = 0
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, offset) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ExportOutputError.io(path: scratch, errno: errno)
+            }
+            if n == 0 { return }
+            try other.append(Array(chunk[0..<n]))
+            offset += off_t(n)
+        }
+    }
+
+    /// Removes the scratch file: for working files that are not part of the export.
+    func discard() {
+        unlink(scratch)
     }
 
     private func drain() throws {

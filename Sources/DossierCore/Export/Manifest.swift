@@ -46,6 +46,80 @@ public struct ManifestChain: Sendable {
     }
 }
 
+/// Writes `manifest.csv` and `manifest.json` while the export is written, without keeping the
+/// entries in memory: each is appended to manifest.csv and to a scratch file of JSON objects as
+/// its file is written, and manifest.json is assembled from that scratch at the end. A
+/// 50,000-message export lists over 100,000 files; held and encoded at once they were the
+/// export's largest allocation.
+final class ManifestWriter {
+    private(set) var head = ManifestChain.seed
+    private(set) var count = 0
+    private(set) var bytes: Int64 = 0
+    private let sink: ExportSink
+    private let csv: StreamedFile
+    private let entries: StreamedFile
+
+    init(sink: ExportSink) throws {
+        self.sink = sink
+        csv = try StreamedFile(path: ExportLayout.manifestCSV, sink: sink)
+        entries = try StreamedFile(path: ".manifest-entries.tmp", sink: sink)
+        try csv.append(Array("path,size,sha256,chain\n".utf8))
+    }
+
+    func append(path: String, size: Int64, sha256: String) throws {
+        head = ManifestChain.link(head, path: path, size: size, sha256: sha256)
+        try csv.append(Array(CSVLine.row([path, String(size), sha256, head]).utf8))
+        let entry = (count == 0 ? "" : ",\n") + "    {\n      \"chain\" : \"\(head)\",\n      \"path\" : \(JSONText.string(path)),\n"
+            + "      \"sha256\" : \"\(sha256)\",\n      \"size\" : \(size)\n    }"
+        try entries.append(Array(entry.utf8))
+        count += 1
+        bytes += size
+    }
+
+    /// Writes manifest.json (keys in the order JSONEncoder's `.sortedKeys` gives, so it reads
+    /// like every other JSON file of the export) and manifest.csv. Returns manifest.json's
+    /// SHA-256, and its bytes when `keepBytes` (to sign them: Ed25519 signs a whole message).
+    func finish(record: String, createdAt: String, parameters: ExportParameters, keepBytes: Bool) throws -> (sha256: [UInt8], bytes: [UInt8]?) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let encodedParameters = String(decoding: try encoder.encode(parameters), as: UTF8.self)
+            .split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\n  ")
+        let json = try StreamedFile(path: ExportLayout.manifestJSON, sink: sink, keepingBytes: keepBytes)
+        try json.append(Array("""
+            {
+              "chain_head" : "\(head)",
+              "chain_seed" : "\(ManifestChain.seed)",
+              "created_at" : \(JSONText.string(createdAt)),
+              "files" : [
+
+            """.utf8))
+        try entries.copy(into: json)
+        entries.discard()
+        try json.append(Array("""
+
+              ],
+              "format" : "\(ManifestChain.format)",
+              "parameters" : \(encodedParameters),
+              "record" : \(JSONText.string(record))
+            }
+
+            """.utf8))
+        let kept = json.keptBytes
+        let (_, digest) = try json.finish()
+        _ = try csv.finish()
+        return (Array(hexBytes: digest), kept)
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// The bytes of a lowercase hex string.
+    init(hexBytes hex: String) {
+        let digits = Array(hex.utf8)
+        func value(_ c: UInt8) -> UInt8 { c <= 57 ? c - 48 : c - 87 }
+        self = stride(from: 0, to: digits.count - 1, by: 2).map { value(digits[$0]) << 4 | value(digits[$0 + 1]) }
+    }
+}
+
 /// `manifest.json`: every file of the export with its size, SHA-256 and chain link, the chain's
 /// head, and a copy of `export.json`'s parameters for a reader's convenience (the authoritative
 /// copy is `export.json` itself, which is an entry of the chain).
