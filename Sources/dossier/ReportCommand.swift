@@ -6,7 +6,8 @@ import GRDB
 struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Reports on the archive.",
-        subcommands: [RunReport.self, AssignmentsReportCommand.self, UnassignedReportCommand.self, ExcludedReportCommand.self]
+        subcommands: [RunReport.self, AssignmentsReportCommand.self, UnassignedReportCommand.self, ExcludedReportCommand.self,
+                      ClientsReportCommand.self, ContactsReportCommand.self]
     )
 }
 
