@@ -65,7 +65,8 @@ public enum HTML {
 public struct HTMLCell: Sendable, ExpressibleByStringLiteral {
     /// The cell's content, ready to insert (already escaped).
     public var html: String
-    /// Extra class names for the `<td>` (e.g. `muted`).
+    /// Extra class names for the `<td>`: `nowrap` (a date, a key), `path` (long unbroken text such as
+    /// a source path, allowed to wrap anywhere), `muted`.
     public var classes: [String]
 
     /// Text from anywhere (mail included): escaped. An empty string shows as `-`.
@@ -253,10 +254,11 @@ public struct HTMLPage: Sendable {
         footer { margin-top: 24px; font-size: 11px; border-top: 1px solid var(--rule); padding-top: 4px; }
         table { border-collapse: collapse; width: 100%; margin: 6px 0 14px; }
         caption { text-align: left; font-weight: 600; padding: 4px 0; }
-        th, td { text-align: left; vertical-align: top; padding: 4px 8px; border-bottom: 1px solid var(--rule); overflow-wrap: anywhere; unicode-bidi: plaintext; }
+        th, td { text-align: left; vertical-align: top; padding: 4px 8px; border-bottom: 1px solid var(--rule); overflow-wrap: break-word; unicode-bidi: plaintext; }
         th { background: var(--band); font-weight: 600; border-bottom: 1px solid #aab3bf; white-space: nowrap; }
         td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
         td.nowrap { white-space: nowrap; }
+        td.path { overflow-wrap: anywhere; min-width: 12em; }
         td.empty { color: var(--muted); font-style: italic; }
         tbody tr:nth-child(even) td { background: #fafbfc; }
         dl.facts { display: grid; grid-template-columns: max-content auto; gap: 2px 16px; margin: 6px 0 14px; }

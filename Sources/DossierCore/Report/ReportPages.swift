@@ -117,7 +117,7 @@ public enum ReportPages {
                     ("quarantined", HTMLCell.grouped(ledger.quarantined)),
                     ("noise", HTMLCell.grouped(ledger.noise) + " (included above: in stored when kept flagged, in excluded when only counted)"),
                     ("sources", HTMLCell.grouped(ledger.sources)),
-                    ("read", String(format: "%.1f MB in %.2f s (%.0f msg/s, %.1f MB/s)", Double(ledger.bytes) / 1_048_576, ledger.seconds,
+                    ("throughput", String(format: "%.1f MB in %.2f s (%.0f msg/s, %.1f MB/s)", Double(ledger.bytes) / 1_048_576, ledger.seconds,
                                     ledger.messagesPerSecond, ledger.megabytesPerSecond)),
                     ("balance", ledger.isBalanced ? "read = stored + duplicate + excluded + quarantined" : "THE LEDGER DOES NOT BALANCE")]
                    + (ledger.error.map { [("error", $0)] } ?? []))
@@ -130,8 +130,8 @@ public enum ReportPages {
         page.heading("Quarantined inputs")
         let table = HTMLTable([.init("Path"), .init("Offset", numeric: true), .init("Reason"), .init("Size", numeric: true), .init("Kept as")])
         page.table(table, rows: quarantine.map { entry in
-            [HTMLCell("\(entry.mailbox): \(entry.path)"), HTMLCell(entry.offset.map(String.init) ?? "-"), HTMLCell(entry.reason),
-             HTMLCell(entry.size), HTMLCell(entry.keptAs ?? "-")]
+            [HTMLCell("\(entry.mailbox): \(entry.path)", classes: ["path"]), HTMLCell(entry.offset.map(String.init) ?? "-"),
+             HTMLCell(entry.reason, classes: ["nowrap"]), HTMLCell(entry.size), HTMLCell(entry.keptAs ?? "-", classes: ["path"])]
         }, empty: "No input of this run was quarantined.")
         return page.render()
     }
@@ -158,7 +158,7 @@ public enum ReportPages {
         page.table(table, rows: items.map { item in
             let suggestion = item.suggestions.first
             return [HTMLCell(HTML.date(item.date), classes: ["nowrap"]), HTMLCell(item.from ?? "-"), HTMLCell(item.subject ?? ""),
-                    HTMLCell(item.key, classes: ["nowrap"]), HTMLCell(item.external.joined(separator: ", ")),
+                    HTMLCell(item.key, classes: ["nowrap"]), HTMLCell(item.external.joined(separator: ", "), classes: ["path"]),
                     HTMLCell(suggestion.map { s in s.record.description + (s.name.map { " (\($0))" } ?? "") } ?? "-"),
                     HTMLCell(suggestion?.why ?? "")]
         }, empty: "The queue is empty: every external message is filed.")
@@ -178,9 +178,10 @@ public enum ReportPages {
         let table = HTMLTable([.init("Date"), .init("Status"), .init("Reason"), .init("From"), .init("Subject"), .init("Key"),
                                .init("Signals"), .init("Source")])
         page.table(table, rows: items.map { item in
-            [HTMLCell(HTML.date(item.date), classes: ["nowrap"]), HTMLCell(item.status), HTMLCell(item.reason), HTMLCell(item.from ?? "-"),
+            [HTMLCell(HTML.date(item.date), classes: ["nowrap"]), HTMLCell(item.status, classes: ["nowrap"]),
+             HTMLCell(item.reason, classes: ["nowrap"]), HTMLCell(item.from ?? "-"),
              HTMLCell(item.subject ?? ""), HTMLCell(item.key, classes: ["nowrap"]), HTMLCell(item.signals.joined(separator: "; ")),
-             HTMLCell(item.sources.first.map { "\($0.mailbox):\($0.path)" + ($0.offset.map { "@\($0)" } ?? "") } ?? "-")]
+             HTMLCell(item.sources.first.map { "\($0.mailbox):\($0.path)" + ($0.offset.map { "@\($0)" } ?? "") } ?? "-", classes: ["path"])]
         }, empty: "No noise and no excluded mail.")
         return page.render()
     }
@@ -198,9 +199,10 @@ public enum ReportPages {
         page.table(table, rows: lines.map { line in
             let records = line.accounts.map { "account:\($0)" } + line.contacts.map { "contact:\($0)" }
                 + line.leads.map { "lead:\($0)" } + line.cases.map { "case:\($0)" }
-            return [HTMLCell(HTML.date(line.date), classes: ["nowrap"]), HTMLCell(line.key, classes: ["nowrap"]), HTMLCell(line.status),
-                    HTMLCell(line.reason ?? ""), HTMLCell(records.joined(separator: ", ")), HTMLCell(line.evidence ?? ""),
-                    HTMLCell(line.sources.first.map { "\($0.mailbox):\($0.path)" + ($0.offset.map { "@\($0)" } ?? "") } ?? "-")]
+            return [HTMLCell(HTML.date(line.date), classes: ["nowrap"]), HTMLCell(line.key, classes: ["nowrap"]),
+                    HTMLCell(line.status, classes: ["nowrap"]), HTMLCell(line.reason ?? "", classes: ["nowrap"]),
+                    HTMLCell(records.joined(separator: ", ")), HTMLCell(line.evidence ?? "", classes: ["nowrap"]),
+                    HTMLCell(line.sources.first.map { "\($0.mailbox):\($0.path)" + ($0.offset.map { "@\($0)" } ?? "") } ?? "-", classes: ["path"])]
         })
         return page.render()
     }
