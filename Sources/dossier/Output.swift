@@ -10,6 +10,13 @@ enum ListFormat: String, ExpressibleByArgument, CaseIterable {
     case table, csv, json
 }
 
+/// `--format` of the reports: a terminal table, CSV, one JSON document, JSON lines (one object
+/// per line), or one self-contained HTML page. An unknown value is an error that lists these
+/// (ArgumentParser's allValueStrings, from CaseIterable).
+enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
+    case table, csv, json, jsonl, html
+}
+
 /// `2024-03-05 10:00` (UTC): a date short enough for a table column.
 func tableDate(_ date: Date?) -> String {
     guard let date else { return "-" }

@@ -14,18 +14,23 @@ struct AssignmentsReportCommand: ParsableCommand {
             """
     )
 
+    /// jsonl first: the default, and the contract's form.
     enum Format: String, ExpressibleByArgument, CaseIterable {
-        case jsonl, json
+        case jsonl, json, csv, table, html
     }
 
     @OptionGroup var archiveOptions: ArchiveOptions
 
-    @Option(help: "jsonl (one object per line) or json (one array).")
+    @Option(help: "jsonl (one object per line), json (one array), csv, table or html.")
     var format: Format = .jsonl
 
     func run() throws {
         try guarded {
             let archive = try openArchive(archiveOptions)
+            switch format {
+            case .jsonl, .json: break
+            case .csv, .table, .html: return try writeOther(archive)
+            }
             var buffer: [UInt8] = []
             buffer.reserveCapacity(1 << 16)
             var first = true
@@ -45,5 +50,43 @@ struct AssignmentsReportCommand: ParsableCommand {
             if format == .json { buffer.append(contentsOf: "]\n".utf8) }
             writeOut(buffer)
         }
+    }
+
+    /// The forms for people (and spreadsheets); jsonl and json above stay byte for byte the
+    /// contract's.
+    private func writeOther(_ archive: Archive) throws {
+        try archive.database.read { db in
+            switch format {
+            case .csv:
+                writeOut(csvLine(["key", "message_id", "sha256", "status", "reason", "accounts", "contacts", "leads", "cases",
+                                  "evidence", "date", "sources"]))
+                try AssignmentsReport.write(db) { line in
+                    writeOut(csvLine([line.key, line.messageID ?? "", line.sha256 ?? "", line.status, line.reason ?? "",
+                                      line.accounts.joined(separator: ";"), line.contacts.joined(separator: ";"),
+                                      line.leads.joined(separator: ";"), line.cases.joined(separator: ";"), line.evidence ?? "",
+                                      line.date.map(isoDate) ?? "", line.sources.map(describe).joined(separator: "; ")]))
+                }
+            case .table:
+                let table = StreamingTable([("DATE", 16), ("KEY", 16), ("STATUS", 11), ("REASON", 16), ("RECORDS", 50), ("EVIDENCE", 12),
+                                            ("SOURCE", 400)])
+                try AssignmentsReport.write(db) { line in
+                    let records = line.accounts.map { "account:\($0)" } + line.contacts.map { "contact:\($0)" }
+                        + line.leads.map { "lead:\($0)" } + line.cases.map { "case:\($0)" }
+                    table.add([tableDate(line.date), line.key, line.status, line.reason ?? "-", records.isEmpty ? "-" : records.joined(separator: ", "),
+                               line.evidence ?? "-", line.sources.first.map(describe) ?? "-"])
+                }
+                table.finish()
+            case .html:
+                var lines: [AssignmentLine] = []
+                try AssignmentsReport.write(db) { lines.append($0) }
+                writeOut(ReportPages.assignments(lines))
+            case .jsonl, .json:
+                break
+            }
+        }
+    }
+
+    private func describe(_ source: AssignmentLine.Source) -> String {
+        "\(source.mailbox):\(source.path)" + (source.offset.map { "@\($0)" } ?? "")
     }
 }

@@ -6,7 +6,8 @@ import GRDB
 struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Reports on the archive.",
-        subcommands: [RunReport.self, AssignmentsReportCommand.self, UnassignedReportCommand.self, ExcludedReportCommand.self]
+        subcommands: [RunReport.self, AssignmentsReportCommand.self, UnassignedReportCommand.self, ExcludedReportCommand.self,
+                      ClientsReportCommand.self, ContactsReportCommand.self]
     )
 }
 
@@ -25,17 +26,34 @@ struct RunReport: ParsableCommand {
     @Flag(help: "List every run instead.")
     var all = false
 
-    @Flag(help: "Print JSON.")
+    @Flag(help: "Print JSON (the same as --format json).")
     var json = false
+
+    @Option(help: "table, csv, json, jsonl or html.")
+    var format: ReportFormat?
+
+    func validate() throws {
+        if json, let format, format != .json { throw ValidationError("--json and --format \(format.rawValue) disagree: give one") }
+    }
+
+    /// --json is the older spelling of --format json.
+    private var effectiveFormat: ReportFormat { json ? .json : (format ?? .table) }
 
     func run() throws {
         try guarded {
             let archive = try openArchive(archiveOptions)
+            let format = effectiveFormat
             if all {
                 let runs = try archive.database.read { db in
                     try Int64.fetchAll(db, sql: "SELECT id FROM run ORDER BY id").compactMap { try RunLedger.load(db, run: $0) }
                 }
-                if json { return try printJSON(runs) }
+                switch format {
+                case .json: return try printJSON(runs)
+                case .jsonl: return try runs.forEach { writeOut(try jsonLine($0) + "\n") }
+                case .csv: return writeCSV(runs)
+                case .html: return writeOut(ReportPages.runs(runs))
+                case .table: break
+                }
                 var table = TextTable(["RUN", "STARTED", "STATUS", "READ", "STORED", "DUPLICATE", "EXCLUDED", "QUARANTINED"])
                 for ledger in runs {
                     table.add([String(ledger.run), ledger.startedAt, ledger.status, grouped(ledger.read), grouped(ledger.stored),
@@ -50,12 +68,16 @@ struct RunReport: ParsableCommand {
             guard let ledger else {
                 fail(runID.map { "no run \($0) in this archive" } ?? "this archive has no runs yet", Exit.badInput)
             }
-            if json {
-                struct Output: Encodable {
-                    var ledger: RunLedger
-                    var quarantine: [QuarantineEntry]
-                }
-                return try printJSON(Output(ledger: ledger, quarantine: quarantine))
+            struct Output: Encodable {
+                var ledger: RunLedger
+                var quarantine: [QuarantineEntry]
+            }
+            switch format {
+            case .json: return try printJSON(Output(ledger: ledger, quarantine: quarantine))
+            case .jsonl: return writeOut(try jsonLine(Output(ledger: ledger, quarantine: quarantine)) + "\n")
+            case .csv: return writeCSV([ledger])
+            case .html: return writeOut(ReportPages.run(ledger, quarantine: quarantine))
+            case .table: break
             }
             var text = LedgerText.render(ledger)
             if !quarantine.isEmpty {
@@ -66,6 +88,18 @@ struct RunReport: ParsableCommand {
                 text += "\n" + table.render()
             }
             writeOut(text)
+        }
+    }
+
+    /// One row per run: the ledger's counts (reasons are in json).
+    private func writeCSV(_ runs: [RunLedger]) {
+        writeOut(csvLine(["run", "command", "started_at", "finished_at", "status", "read", "stored", "duplicate", "excluded",
+                          "quarantined", "noise", "bytes", "sources", "seconds"]))
+        for ledger in runs {
+            writeOut(csvLine([String(ledger.run), ledger.command, ledger.startedAt, ledger.finishedAt ?? "", ledger.status,
+                              String(ledger.read), String(ledger.stored), String(ledger.duplicate), String(ledger.excluded),
+                              String(ledger.quarantined), String(ledger.noise), String(ledger.bytes), String(ledger.sources),
+                              String(format: "%.3f", ledger.seconds)]))
         }
     }
 }

@@ -17,8 +17,8 @@ struct ExcludedReportCommand: ParsableCommand {
 
     @OptionGroup var archiveOptions: ArchiveOptions
 
-    @Option(help: "table, csv or json.")
-    var format: ListFormat = .table
+    @Option(help: "table, csv, json, jsonl or html.")
+    var format: ReportFormat = .table
 
     @Option(name: .customLong("reason"), help: "Only this reason (a noise kind or an exclusion reason); repeatable.")
     var reasons: [String] = []
@@ -64,6 +64,12 @@ struct ExcludedReportCommand: ParsableCommand {
                     }
                 case .json:
                     try writeJSONArray { (emit: (ExcludedItem) throws -> Void) in try ExcludedReport.write(db, filter: filter, limit: limit, emit: emit) }
+                case .jsonl:
+                    try ExcludedReport.write(db, filter: filter, limit: limit) { item in writeOut(try jsonLine(item) + "\n") }
+                case .html:
+                    var items: [ExcludedItem] = []
+                    try ExcludedReport.write(db, filter: filter, limit: limit) { items.append($0) }
+                    writeOut(ReportPages.excluded(items, counts: try ExcludedReport.counts(db, filter: filter)))
                 }
             }
         }

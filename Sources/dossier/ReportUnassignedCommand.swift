@@ -19,8 +19,8 @@ struct UnassignedReportCommand: ParsableCommand {
 
     @OptionGroup var archiveOptions: ArchiveOptions
 
-    @Option(help: "table, csv or json.")
-    var format: ListFormat = .table
+    @Option(help: "table, csv, json, jsonl or html.")
+    var format: ReportFormat = .table
 
     @Option(help: "At most this many messages.")
     var limit: Int?
@@ -65,6 +65,12 @@ struct UnassignedReportCommand: ParsableCommand {
                     }
                 case .json:
                     try writeJSONArray { (emit: (UnassignedItem) throws -> Void) in try queue.write(db, newestFirst: newest, limit: limit, emit: emit) }
+                case .jsonl:
+                    try queue.write(db, newestFirst: newest, limit: limit) { item in writeOut(try jsonLine(item) + "\n") }
+                case .html:
+                    var items: [UnassignedItem] = []
+                    try queue.write(db, newestFirst: newest, limit: limit) { items.append($0) }
+                    writeOut(ReportPages.unassigned(items, total: try UnassignedQueue.count(db)))
                 }
             }
         }
