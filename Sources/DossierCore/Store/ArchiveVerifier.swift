@@ -56,11 +56,15 @@ public struct ArchiveVerifier: Sendable {
 
         // 1. Files first, rows second (see the type's comment).
         var inventory = try Inventory.list(root: archive.path)
-        let snapshot = try Snapshot.read(archive.database, legacyDigests: Set(inventory.legacy.keys),
+        // The checks among rows, SQLite's own (it reads the whole database) and FTS5's run on
+        // their own threads beside the hashing. FTS5's takes the write lock: only when quiet.
+        let legacyDigests = Set(inventory.legacy.keys)
+        let database = archive.database
+        let rowChecks = Background { try Snapshot.read(database, parts: .rows, legacyDigests: legacyDigests, attachmentFiles: []) }
+        let integrity = Background { try self.databaseChecks() + (quietBefore ? self.searchIndexCheck() : []) }
+        var snapshot = try Snapshot.read(database, parts: .objects, legacyDigests: legacyDigests,
                                          attachmentFiles: Set(inventory.attachments.keys))
-
-        // SQLite's own check reads the whole database: let it run beside the hashing.
-        let integrity = BackgroundCheck { try self.databaseChecks() }
+        snapshot.take(try rowChecks.wait())
 
         // 2. Objects and their rows.
         var findings: [VerificationFinding] = []
@@ -137,7 +141,6 @@ public struct ArchiveVerifier: Sendable {
 
         let quiet = try quietBefore && isQuiet()
         if quiet {
-            findings += searchIndexCheck()
             for run in snapshot.runningRuns {
                 report.notes.append("run \(run.id) (\(run.command), started \(run.started)) is recorded as running, but no Dossier "
                                     + "process holds the archive: it was interrupted; run the same command again to finish it")
@@ -380,8 +383,16 @@ struct Inventory {
 
 // MARK: - Rows
 
-/// Everything the checks need from the database, read in one transaction (one snapshot).
+/// Everything the checks need from the database, each part read in one transaction.
 struct Snapshot {
+    struct Parts: OptionSet {
+        let rawValue: Int
+        /// What the object checks need: packs, blobs, attachment and quarantine digests.
+        static let objects = Parts(rawValue: 1)
+        /// Checks among rows: originals missing or unreferenced, the search index, counts, runs.
+        static let rows = Parts(rawValue: 2)
+    }
+
     var packs: [Int64: String] = [:]
     /// Blobs by pack id, sorted by offset.
     var blobs: [Int64: [PackMember]] = [:]
@@ -408,70 +419,94 @@ struct Snapshot {
     /// directory; 'noise': searchable only when the rules keep noise).
     static let searchableCondition = "status = 'stored' AND (filing IS NULL OR filing NOT IN ('excluded', 'noise'))"
 
-    static func read(_ pool: DatabasePool, legacyDigests: Set<String>, attachmentFiles: Set<String>) throws -> Snapshot {
+    /// Takes the row checks' part from `other`.
+    mutating func take(_ other: Snapshot) {
+        missingOriginals = other.missingOriginals
+        copiesWithoutOriginal = other.copiesWithoutOriginal
+        unreferencedBlobs = other.unreferencedBlobs
+        notIndexed = other.notIndexed
+        orphanRows = other.orphanRows
+        messages = other.messages
+        copies = other.copies
+        searchRows = other.searchRows
+        runningRuns = other.runningRuns
+        messageAndCopyDigests = other.messageAndCopyDigests
+    }
+
+    static func read(_ pool: DatabasePool, parts: Parts, legacyDigests: Set<String>, attachmentFiles: Set<String>) throws -> Snapshot {
         try pool.read { db in
             var snapshot = Snapshot()
-            for row in try Row.fetchAll(db, sql: "SELECT id, name FROM pack") { snapshot.packs[row[0]] = row[1] }
-            let blobs = try Row.fetchCursor(db, sql: "SELECT sha256, pack, offset, length FROM blob ORDER BY pack, offset")
-            while let row = try blobs.next() {
-                let sha: String = row[0], pack: Int64 = row[1]
-                let member = PackMember(sha256: sha, offset: row[2], length: row[3])
-                snapshot.blobLength[sha] = member.length
-                if snapshot.packs[pack] == nil {
-                    snapshot.blobsWithoutPack.append((sha, pack))
-                } else {
-                    snapshot.blobs[pack, default: []].append(member)
-                }
-            }
-            for row in try Row.fetchAll(db, sql: """
-                SELECT key, sha256 FROM message m
-                WHERE status = 'stored' AND NOT EXISTS (SELECT 1 FROM blob WHERE blob.sha256 = m.sha256) ORDER BY id
-                """) where !legacyDigests.contains(row[1]) {
-                snapshot.missingOriginals.append((row[0], row[1]))
-            }
-            snapshot.copiesWithoutOriginal = try Int.fetchOne(db, sql: """
-                SELECT COUNT(*) FROM copy c JOIN message m ON m.id = c.message
-                WHERE m.status = 'stored' AND NOT EXISTS (SELECT 1 FROM blob WHERE blob.sha256 = c.sha256)
-                """) ?? 0
-            snapshot.unreferencedBlobs = try String.fetchAll(db, sql: """
-                SELECT sha256 FROM blob EXCEPT SELECT sha256 FROM message EXCEPT SELECT sha256 FROM copy ORDER BY 1
-                """)
-            snapshot.attachmentDigests = Set(try String.fetchAll(db, sql: "SELECT DISTINCT sha256 FROM attachment"))
-            snapshot.quarantineDigests = Set(try String.fetchAll(db, sql: "SELECT DISTINCT sha256 FROM quarantine WHERE sha256 IS NOT NULL"))
-            if !legacyDigests.isEmpty {
-                snapshot.messageAndCopyDigests = Set(try String.fetchAll(db, sql: "SELECT sha256 FROM message UNION SELECT sha256 FROM copy"))
-            }
-            snapshot.messages = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM message") ?? 0
-            snapshot.copies = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM copy") ?? 0
-            // A contentless FTS5 table keeps one message_fts_docsize row per document (unless
-            // created with columnsize=0, which ours is not); a full scan of the table reads it.
-            let docsize = try Bool.fetchOne(db, sql: "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'message_fts_docsize'") ?? false
-            let documents = docsize ? "message_fts_docsize" : "(SELECT rowid AS id FROM message_fts)"
-            snapshot.searchRows = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(documents)") ?? 0
-            for row in try Row.fetchAll(db, sql: """
-                SELECT id, key FROM message WHERE \(searchableCondition)
-                  AND NOT EXISTS (SELECT 1 FROM \(documents) d WHERE d.id = message.id) ORDER BY id
-                """) {
-                snapshot.notIndexed.append((row[0], row[1]))
-            }
-            for row in try Row.fetchAll(db, sql: """
-                SELECT d.id, m.key, m.status FROM \(documents) d LEFT JOIN message m ON m.id = d.id
-                WHERE m.id IS NULL OR m.status <> 'stored' ORDER BY d.id
-                """) {
-                let key: String? = row[1]
-                snapshot.orphanRows.append((row[0], key.map { "indexed, but message \($0) has no content (\(row[2] as String? ?? "?"))" }
-                                                ?? "indexed, but no message has id \(row[0] as Int64)"))
-            }
-            for sha in snapshot.attachmentDigests.subtracting(attachmentFiles).sorted() {
-                let keys = try String.fetchAll(db, sql: """
-                    SELECT DISTINCT m.key FROM attachment a JOIN message m ON m.id = a.message WHERE a.sha256 = ? ORDER BY m.id LIMIT 3
-                    """, arguments: [sha])
-                snapshot.missingAttachments.append((sha, keys.isEmpty ? "?" : keys.joined(separator: ", ")))
-            }
-            for row in try Row.fetchAll(db, sql: "SELECT id, command, started_at FROM run WHERE status = 'running' ORDER BY id") {
-                snapshot.runningRuns.append((row[0], row[1], row[2]))
-            }
+            if parts.contains(.objects) { try snapshot.readObjects(db, attachmentFiles: attachmentFiles) }
+            if parts.contains(.rows) { try snapshot.readRows(db, legacyDigests: legacyDigests) }
             return snapshot
+        }
+    }
+
+    private mutating func readObjects(_ db: Database, attachmentFiles: Set<String>) throws {
+        for row in try Row.fetchAll(db, sql: "SELECT id, name FROM pack") { packs[row[0]] = row[1] }
+        let rows = try Row.fetchCursor(db, sql: "SELECT sha256, pack, offset, length FROM blob ORDER BY pack, offset")
+        while let row = try rows.next() {
+            let sha: String = row[0], pack: Int64 = row[1]
+            let member = PackMember(sha256: sha, offset: row[2], length: row[3])
+            blobLength[sha] = member.length
+            if packs[pack] == nil {
+                blobsWithoutPack.append((sha, pack))
+            } else {
+                blobs[pack, default: []].append(member)
+            }
+        }
+        attachmentDigests = Set(try String.fetchAll(db, sql: "SELECT DISTINCT sha256 FROM attachment"))
+        quarantineDigests = Set(try String.fetchAll(db, sql: "SELECT DISTINCT sha256 FROM quarantine WHERE sha256 IS NOT NULL"))
+        for sha in attachmentDigests.subtracting(attachmentFiles).sorted() {
+            let keys = try String.fetchAll(db, sql: """
+                SELECT DISTINCT m.key FROM attachment a JOIN message m ON m.id = a.message WHERE a.sha256 = ? ORDER BY m.id LIMIT 3
+                """, arguments: [sha])
+            missingAttachments.append((sha, keys.isEmpty ? "?" : keys.joined(separator: ", ")))
+        }
+    }
+
+    private mutating func readRows(_ db: Database, legacyDigests: Set<String>) throws {
+        for row in try Row.fetchAll(db, sql: """
+            SELECT key, sha256 FROM message m
+            WHERE status = 'stored' AND NOT EXISTS (SELECT 1 FROM blob WHERE blob.sha256 = m.sha256) ORDER BY id
+            """) where !legacyDigests.contains(row[1]) {
+            missingOriginals.append((row[0], row[1]))
+        }
+        copiesWithoutOriginal = try Int.fetchOne(db, sql: """
+            SELECT COUNT(*) FROM copy c JOIN message m ON m.id = c.message
+            WHERE m.status = 'stored' AND NOT EXISTS (SELECT 1 FROM blob WHERE blob.sha256 = c.sha256)
+            """) ?? 0
+        // EXCEPT sorts once (message.sha256 is only indexed where there is no Message-ID, and
+        // copy.sha256 not at all): linear-logarithmic, where NOT EXISTS per blob would scan.
+        unreferencedBlobs = try String.fetchAll(db, sql: """
+            SELECT sha256 FROM blob EXCEPT SELECT sha256 FROM message EXCEPT SELECT sha256 FROM copy ORDER BY 1
+            """)
+        if !legacyDigests.isEmpty {
+            messageAndCopyDigests = Set(try String.fetchAll(db, sql: "SELECT sha256 FROM message UNION SELECT sha256 FROM copy"))
+        }
+        messages = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM message") ?? 0
+        copies = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM copy") ?? 0
+        // A contentless FTS5 table keeps one message_fts_docsize row per document (unless
+        // created with columnsize=0, which ours is not); a full scan of the table reads it.
+        let docsize = try Bool.fetchOne(db, sql: "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'message_fts_docsize'") ?? false
+        let documents = docsize ? "message_fts_docsize" : "(SELECT rowid AS id FROM message_fts)"
+        searchRows = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(documents)") ?? 0
+        for row in try Row.fetchAll(db, sql: """
+            SELECT id, key FROM message WHERE \(Self.searchableCondition)
+              AND NOT EXISTS (SELECT 1 FROM \(documents) d WHERE d.id = message.id) ORDER BY id
+            """) {
+            notIndexed.append((row[0], row[1]))
+        }
+        for row in try Row.fetchAll(db, sql: """
+            SELECT d.id, m.key, m.status FROM \(documents) d LEFT JOIN message m ON m.id = d.id
+            WHERE m.id IS NULL OR m.status <> 'stored' ORDER BY d.id
+            """) {
+            let key: String? = row[1]
+            orphanRows.append((row[0], key.map { "indexed, but message \($0) has no content (\(row[2] as String? ?? "?"))" }
+                                   ?? "indexed, but no message has id \(row[0] as Int64)"))
+        }
+        for row in try Row.fetchAll(db, sql: "SELECT id, command, started_at FROM run WHERE status = 'running' ORDER BY id") {
+            runningRuns.append((row[0], row[1], row[2]))
         }
     }
 }
@@ -694,12 +729,12 @@ private final class OutcomeBox: @unchecked Sendable {
     }
 }
 
-/// A check run on its own thread while the caller does other work.
-private final class BackgroundCheck: @unchecked Sendable {
+/// A value computed on its own thread while the caller does other work.
+private final class Background<Value>: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
-    private var result: Result<[VerificationFinding], Error> = .success([])
+    private var result: Result<Value, Error>?
 
-    init(_ body: @escaping @Sendable () throws -> [VerificationFinding]) {
+    init(_ body: @escaping @Sendable () throws -> Value) {
         let thread = Thread { [self] in
             result = Result { try body() }
             done.signal()
@@ -707,8 +742,8 @@ private final class BackgroundCheck: @unchecked Sendable {
         thread.start()
     }
 
-    func wait() throws -> [VerificationFinding] {
+    func wait() throws -> Value {
         done.wait()
-        return try result.get()
+        return try result!.get()
     }
 }
