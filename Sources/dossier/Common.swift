@@ -17,8 +17,8 @@ enum Exit {
     static let badInput = ExitCode(2)
     static let badArchive = ExitCode(3)
     static let interrupted = ExitCode(4)
-    /// `dossier verify` found a problem.
-    static let findings = ExitCode(5)
+    /// `dossier verify` found problems (after `--repair`: problems remain).
+    static let problemsFound = ExitCode(5)
 }
 
 /// Runs a command body; known errors become one line on stderr and a documented exit code,

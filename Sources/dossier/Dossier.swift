@@ -13,12 +13,40 @@ struct Dossier: ParsableCommand {
             an unknown record or a message that cannot be filed by hand); \
             3 the archive is missing, \
             corrupt or from a newer Dossier; 4 interrupted (Ctrl-C; run the same import again to \
-            resume); 64 bad command-line usage.
+            resume); 5 verification found problems (dossier verify); 64 bad command-line usage.
             """,
         subcommands: [Import.self, Search.self, Show.self, Report.self, CRM.self, ThreadCommand.self, ClientCommand.self,
-                      Why.self, Assign.self, Unassign.self, Rematch.self, ExportCommand.self, KeyCommand.self]
+                      Why.self, Assign.self, Unassign.self, Rematch.self, ExportCommand.self, Verify.self, KeyCommand.self]
     )
 
     /// What exports record as the tool that made them.
     static let versionText = "dossier 0.7.0-dev"
+
+    /// The entry point: ArgumentParser's, after one rewrite of the command line.
+    static func main() {
+        main(Array(bareArchiveSpelledOut(CommandLine.arguments.dropFirst())))
+    }
+
+    /// `dossier verify --archive` takes an optional value, which ArgumentParser options cannot
+    /// have: so, for `verify` only, an `--archive` that ends the command line or is followed by
+    /// another option (`--archive --repair`) gets the default directory spelled out after it.
+    /// `--archive DIR` and `--archive=DIR` are left as they are; everything after `--` too (a
+    /// directory whose name starts with '-' is given as `--archive=-dir`).
+    static func bareArchiveSpelledOut<C: Collection>(_ arguments: C) -> [String] where C.Element == String {
+        let arguments = Array(arguments)
+        guard arguments.first == Verify.configuration.commandName else { return arguments }
+        var result: [String] = []
+        for (index, argument) in arguments.enumerated() {
+            if argument == "--" {
+                result += arguments[index...]
+                break
+            }
+            result.append(argument)
+            if argument == "--archive" {
+                let next = index + 1 < arguments.count ? arguments[index + 1] : nil
+                if next.map({ $0.hasPrefix("-") }) ?? true { result.append(Verify.defaultArchive) }
+            }
+        }
+        return result
+    }
 }

@@ -43,5 +43,5 @@ func verifyExport(path: String, head: String?, keyFile: String?, json: Bool) thr
         lines.append(String(format: "  in %.2f s", result.elapsed))
         writeOut(lines.joined(separator: "\n") + "\n")
     }
-    if !result.ok { throw Exit.findings }
+    if !result.ok { throw Exit.problemsFound }
 }

@@ -62,7 +62,8 @@ final class ExportCLITests: XCTestCase {
         let expected = try truth(dir.sub("corpus/truth.jsonl"))
         XCTAssertGreaterThan(expected.count, 5)
         let accounts = try String(contentsOfFile: dir.sub("corpus/crm/accounts.csv"), encoding: .utf8)
-            .split(separator: "\n").dropFirst().map { String($0.split(separator: ",", omittingEmptySubsequences: false)[0]) }
+            .split(whereSeparator: \.isNewline).dropFirst().map { String($0.split(separator: ",", omittingEmptySubsequences: false)[0]) }
+        XCTAssertGreaterThan(accounts.count, 5)
         var checked = 0
         for account in accounts {
             let out = dir.sub("exports/\(account)")

@@ -54,6 +54,7 @@ public final class FolderSink: ExportSink {
             throw ExportOutputError.exists(destination)
         }
         let parent = url.deletingLastPathComponent().path
+        try makeParents(parent)
         staging = parent + "/." + url.lastPathComponent + ".dossier-partial-\(getpid())"
         try Self.makeDirectory(staging)
         directories.insert("")
@@ -132,6 +133,7 @@ public final class ZipSink: ExportSink {
     public init(destination: String, created: Date) throws {
         self.destination = URL(fileURLWithPath: destination).standardizedFileURL.path
         if FileManager.default.fileExists(atPath: self.destination) { throw ExportOutputError.exists(destination) }
+        try makeParents(URL(fileURLWithPath: self.destination).deletingLastPathComponent().path)
         partial = self.destination + ".partial"
         do {
             writer = try ZipWriter(path: partial, modified: created)
@@ -170,6 +172,15 @@ public final class ZipSink: ExportSink {
     public func abandon() {
         for name in scratch { unlink(name) }
         if !committed { unlink(partial) }
+    }
+}
+
+/// The folders above an export, created like `mkdir -p`.
+private func makeParents(_ path: String) throws {
+    do {
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    } catch {
+        throw ExportOutputError.io(path: path, errno: (error as NSError).code == NSFileWriteNoPermissionError ? EACCES : ENOENT)
     }
 }
 

@@ -73,6 +73,10 @@ public final class Importer {
                                           excluding: [archive.path], measuringMaildirs: progress != nil)
         // The CRM directory in force (`CRMDirectory.none` when none was loaded: everything unassigned).
         let directory = try options.directory ?? archive.database.read { try CRMStore.activeDirectory(in: $0) } ?? CRMDirectory.none
+        // Held shared for the whole run: `verify --repair` must not take this run's uncommitted
+        // objects for a killed import's leftovers, nor move originals it reads (see ArchiveLock).
+        let lock = try ArchiveLock.acquire(.shared, root: archive.path, wait: true)
+        defer { withExtendedLifetime(lock) {} }
         guard options.dryRun else {
             return try run(plan, directory, WriteSession(pool: archive.database, held: nil), cancellation, progress, preview)
         }

@@ -23,8 +23,9 @@ public struct PackLocation: Sendable, Hashable {
 /// 100,000 small files cost the import more than parsing them (measured: half of the import's
 /// wall time on a 100k-message Maildir went to the kernel's file handling).
 ///
-/// Each import worker appends to a pack of its own (`PackWriter`); packs are never rewritten.
-/// Bytes appended but never indexed (a crash before the commit) are unreferenced and harmless.
+/// Each import worker appends to a pack of its own (`PackWriter`), and never to another run's
+/// pack. Bytes appended but never indexed (a crash before the commit) are unreferenced and
+/// harmless; `verify --repair` reclaims them (`PackCompactor`), the only time a pack is rewritten.
 /// Durability follows the object store's rule: the importer flushes the filesystem before the
 /// commit that indexes a blob.
 public struct PackStore: Sendable {
@@ -79,6 +80,14 @@ public struct PackStore: Sendable {
             done += n
         }
         return result
+    }
+
+    /// A name for a new pack: `<unix time>-<pid>-<64 random bits in hex>.pack`, unique without
+    /// coordination (create it with O_EXCL to make sure). The pid tells `verify --repair` which
+    /// process may still be appending (`ArchiveLock.livePackWriters`).
+    static func newName() -> String {
+        let stamp = Int64(Date().timeIntervalSince1970)
+        return "\(stamp)-\(getpid())-\(String(UInt64.random(in: 0...UInt64.max), radix: 16)).pack"
     }
 
     /// Pack names are ours: letters, digits, '-' and '.', ending in ".pack".
@@ -164,9 +173,7 @@ public final class PackWriter {
     private func openNext() throws {
         if fd >= 0 { close(fd) }
         fd = -1
-        // Unique without coordination: time, process and 64 random bits; O_EXCL makes sure.
-        let stamp = Int64(Date().timeIntervalSince1970)
-        let candidate = "\(stamp)-\(getpid())-\(String(UInt64.random(in: 0...UInt64.max), radix: 16)).pack"
+        let candidate = PackStore.newName()
         let path = store.directoryPath + "/" + candidate
         let opened = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0o644)
         guard opened >= 0 else { throw StoreError.io(path: path, errno: errno) }
