@@ -144,10 +144,17 @@ public struct ExportOverview: Sendable, Equatable {
     public var months: [MonthCount]
     /// Threads, each oldest message first; threads ordered by their first message.
     public var threads: [[ExportedMessageSummary]]
+    /// The files at the export's root that the writer wrote besides the site (`mail.mbox`,
+    /// `loadfile.csv`...): the index links to these and no others, so a scope without originals
+    /// (no `mail.mbox`) has no broken link.
+    public var files: [String]
+
+    /// Every root file an export can hold, in the order the index lists them.
+    public static let standardFiles = ["mail.mbox", "loadfile.csv", "loadfile.dat", "manifest.json", "summary.csv", "left-out.csv"]
 
     public init(record: CRMRecordRef, name: String?, includedRecords: [CRMRecordRef], createdAt: Date, parameters: [String],
                 messageCount: Int, attachmentCount: Int, leftOut: [String: Int], first: Date?, last: Date?,
-                months: [MonthCount], threads: [[ExportedMessageSummary]]) {
+                months: [MonthCount], threads: [[ExportedMessageSummary]], files: [String] = ExportOverview.standardFiles) {
         self.record = record
         self.name = name
         self.includedRecords = includedRecords
@@ -160,6 +167,7 @@ public struct ExportOverview: Sendable, Equatable {
         self.last = last
         self.months = months
         self.threads = threads
+        self.files = files
     }
 
     /// Messages of one calendar month, by direction.
