@@ -26,7 +26,7 @@ enum ExportHTML {
     /// - C0 and C1 controls and DEL (other than those `mode` keeps) are shown as `\u{1B}`, so a
     ///   reader sees that they are there without the browser acting on them;
     /// - bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069) are shown
-    ///   the same way: a file name like `invoice‮fdp.exe` cannot pass for `invoiceexe.pdf`.
+    ///   the same way: a file name like `invoice\u{202E}fdp.exe` cannot display as `invoiceexe.pdf`.
     static func escape(_ text: String, _ mode: TextMode = .inline, into out: inout String) {
         if !needsEscaping(text) {
             out.append(text)
@@ -272,14 +272,17 @@ enum ExportHTML {
     nav.top{display:flex;flex-wrap:wrap;gap:.25rem 1.25rem;font-size:.85rem;padding-bottom:.75rem;margin-bottom:1.75rem;border-bottom:1px solid var(--rule)}
     nav.top .here{color:var(--muted)}
     .kicker{margin:0 0 .35rem;color:var(--muted);font-size:.78rem;letter-spacing:.08em;text-transform:uppercase}
+    .context{margin:0 0 .35rem;color:var(--muted);font-size:.85rem}
+    .nowrap{white-space:nowrap}
     h1{font-size:1.65rem;line-height:1.25;font-weight:600;letter-spacing:-.01em;margin:0 0 .4rem;overflow-wrap:anywhere}
     h2{font-size:1.08rem;font-weight:600;margin:2.6rem 0 .9rem;padding-bottom:.4rem;border-bottom:1px solid var(--rule-strong)}
     h3{font-size:.98rem;font-weight:600;margin:0;overflow-wrap:anywhere}
     p{margin:.5rem 0}
     .sub{color:var(--muted);margin:0}
+    .path{display:block;color:var(--muted);font-size:.8em}
     .note{color:var(--muted);font-size:.88rem}
-    code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"Liberation Mono",monospace;font-size:.86em}
-    .hash{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"Liberation Mono",monospace;font-size:.8em;color:#3a4250;overflow-wrap:anywhere;word-break:break-all}
+    code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"Liberation Mono","DejaVu Sans Mono",monospace;font-size:.9em}
+    .hash{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"Liberation Mono","DejaVu Sans Mono",monospace;font-size:.82em;color:#3a4250;overflow-wrap:anywhere;word-break:break-all}
     table{border-collapse:collapse;width:100%;font-size:.88rem}
     th,td{text-align:left;vertical-align:top;padding:.42rem .65rem;border-bottom:1px solid var(--rule);overflow-wrap:anywhere}
     thead th{font-size:.74rem;font-weight:600;color:var(--muted);text-transform:uppercase;letter-spacing:.05em;border-bottom:1px solid var(--rule-strong);white-space:nowrap}
@@ -288,6 +291,9 @@ enum ExportHTML {
     .date{white-space:nowrap;font-variant-numeric:tabular-nums}
     table.fields th{width:11rem;color:var(--muted);font-weight:500}
     table.list{table-layout:fixed}
+    .w-date{width:9.6rem}.w-from{width:24%}.w-dir{width:6.6rem}.w-ev{width:7.8rem}.w-att{width:4.2rem}
+    .w-type{width:11rem}.w-size{width:7rem}.w-hash{width:18rem}.w-cn{width:11.5rem}
+    td.cn{white-space:nowrap}
     tr.current td,tr.current th{background:var(--mark)}
     tr.deciding td{background:var(--mark)}
     .tag{display:inline-block;font-size:.72rem;letter-spacing:.04em;text-transform:uppercase;color:var(--muted);border:1px solid var(--rule-strong);border-radius:3px;padding:0 .3rem;line-height:1.5;white-space:nowrap}
@@ -295,7 +301,7 @@ enum ExportHTML {
     .stats div{background:#fff;padding:.85rem 1.1rem}
     .stats dt{font-size:.74rem;color:var(--muted);text-transform:uppercase;letter-spacing:.05em}
     .stats dd{margin:.15rem 0 0;font-size:1.35rem;font-weight:600;font-variant-numeric:tabular-nums}
-    .stats dd.range{font-size:1.02rem;padding-top:.3rem}
+    .stats dd.range{font-size:1rem;padding-top:.3rem}
     .chart{margin:.5rem 0 0}
     .chart svg{display:block;width:100%;height:auto;max-height:320px}
     details{margin:.6rem 0 0;font-size:.88rem}
@@ -309,17 +315,19 @@ enum ExportHTML {
     @media print{
     @page{margin:16mm 14mm}
     *{-webkit-print-color-adjust:exact;print-color-adjust:exact}
-    body{font-size:9.5pt;line-height:1.4}
+    html{font-size:9.5pt}
+    body{font-size:1rem;line-height:1.4}
     main{max-width:none;padding:0}
     nav.top,details{display:none}
     a{color:inherit;text-decoration:none}
-    a.file::after{content:" \\2192  " attr(href);font-size:.85em;color:var(--muted);overflow-wrap:anywhere}
     h2{break-after:avoid}
     h3,section.thread header{break-after:avoid}
     thead{display:table-header-group}
     tr{break-inside:avoid}
     pre.body{background:none;border:none;padding:0;font-size:8.5pt}
     .stats div{padding:.5rem .8rem}
+    .w-type{width:7rem}.w-size{width:5.2rem}.w-hash{width:12.5rem}.w-cn{width:8.5rem}
+    td.cn,thead th{white-space:normal}
     }
 
     """

@@ -66,7 +66,7 @@ public enum ExportSite {
         // Files.
         out.append("<h2 id=\"files\">Files</h2>\n<table>\n<thead><tr><th scope=\"col\" style=\"width:14rem\">File</th><th scope=\"col\">What it holds</th></tr></thead>\n<tbody>\n")
         for file in overview.files {
-            out.append("<tr><td><a class=\"file\" href=\"")
+            out.append("<tr><td><a href=\"")
             out.append(ExportHTML.escaped(relativeLink(from: from, to: file)))
             out.append("\"><code>")
             ExportHTML.escape(file, into: &out)
@@ -120,7 +120,7 @@ public enum ExportSite {
             let total = leftOut.reduce(0) { $0 + $1.value }
             out.append("<p>\(ExportHTML.grouped(total)) message\(total == 1 ? " was" : "s were") left out on purpose")
             if overview.files.contains(leftOutFile) {
-                out.append("; each is listed with its reason in <a class=\"file\" href=\"")
+                out.append("; each is listed with its reason in <a href=\"")
                 out.append(ExportHTML.escaped(relativeLink(from: from, to: leftOutFile)))
                 out.append("\"><code>left-out.csv</code></a>")
             }
@@ -213,7 +213,7 @@ public enum ExportSite {
         out.append("</nav>\n")
 
         // Title.
-        out.append("<header>\n<p class=\"kicker\">")
+        out.append("<header>\n<p class=\"context\">")
         ExportHTML.escape(message.controlNumber, into: &out)
         out.append(" · ")
         recordHeading(overview, into: &out)
@@ -306,7 +306,7 @@ public enum ExportSite {
         if message.attachments.isEmpty {
             out.append("<p class=\"note\">None.</p>\n")
         } else {
-            out.append("<table>\n<thead><tr><th scope=\"col\">Name</th><th scope=\"col\">Type</th><th scope=\"col\" class=\"num\">Size (bytes)</th><th scope=\"col\">SHA-256</th><th scope=\"col\">Control number</th></tr></thead>\n<tbody>\n")
+            out.append("<table class=\"list\">\n<thead><tr><th scope=\"col\">Name</th><th scope=\"col\" class=\"w-type\">Type</th><th scope=\"col\" class=\"num w-size\">Bytes</th><th scope=\"col\" class=\"w-hash\">SHA-256</th><th scope=\"col\" class=\"w-cn\">Control number</th></tr></thead>\n<tbody>\n")
             for attachment in message.attachments {
                 out.append("<tr><td>")
                 let name = attachment.name.flatMap { $0.isEmpty ? nil : $0 }
@@ -315,7 +315,9 @@ public enum ExportSite {
                     out.append(ExportHTML.escaped(relativeLink(from: from, to: path)))
                     out.append("\">")
                     if let name { ExportHTML.bdi(name, into: &out) } else { out.append("(no name)") }
-                    out.append("</a>")
+                    out.append("</a><code class=\"path\">")
+                    ExportHTML.bdi(path, into: &out)
+                    out.append("</code>")
                 } else {
                     if let name { ExportHTML.bdi(name, into: &out) } else { out.append("(no name)") }
                     out.append("<br><span class=\"note\">not exported in this scope</span>")
@@ -324,7 +326,7 @@ public enum ExportSite {
                 ExportHTML.escape(attachment.contentType, into: &out)
                 out.append("</code></td><td class=\"num\">\(ExportHTML.grouped(attachment.size))</td><td class=\"hash\">")
                 ExportHTML.escape(attachment.sha256, into: &out)
-                out.append("</td><td class=\"mono\">")
+                out.append("</td><td class=\"mono cn\">")
                 ExportHTML.escape(attachment.controlNumber, into: &out)
                 out.append("</td></tr>\n")
             }
@@ -506,7 +508,7 @@ public enum ExportSite {
     /// A thread's messages as a table (the index's thread sections and a message page's thread),
     /// the row of `current` marked.
     static func messageList(_ thread: [ExportedMessageSummary], from: String, current: String?, into out: inout String) {
-        out.append("<table class=\"list\">\n<thead><tr><th scope=\"col\" style=\"width:9.6rem\">Date (UTC)</th><th scope=\"col\" style=\"width:24%\">From</th><th scope=\"col\">Subject</th><th scope=\"col\" style=\"width:6.6rem\">Direction</th><th scope=\"col\" style=\"width:7.8rem\">Evidence</th><th scope=\"col\" class=\"num\" style=\"width:4.2rem\" title=\"Attachments\">Att.</th></tr></thead>\n<tbody>\n")
+        out.append("<table class=\"list\">\n<thead><tr><th scope=\"col\" class=\"w-date\">Date (UTC)</th><th scope=\"col\" class=\"w-from\">From</th><th scope=\"col\">Subject</th><th scope=\"col\" class=\"w-dir\">Direction</th><th scope=\"col\" class=\"w-ev\">Evidence</th><th scope=\"col\" class=\"num w-att\" title=\"Attachments\">Att.</th></tr></thead>\n<tbody>\n")
         for m in thread {
             let isCurrent = m.pagePath == current
             out.append(isCurrent ? "<tr class=\"current\" aria-current=\"page\"><td class=\"date\">" : "<tr><td class=\"date\">")
