@@ -247,6 +247,18 @@ final class ExportSiteTests: XCTestCase {
         // Never above the export's root, whatever the path says.
         XCTAssertEqual(ExportSite.relativeLink(from: "pages/a.html", to: "../../etc/passwd"), "../etc/passwd")
 
+        // The byte-level fast path agrees with the segment-by-segment one wherever it applies.
+        let plain = ["index.html", "pages/a.html", "pages/ab.html", "pages/a", "messages/x.eml", "a/b/c.html", "a/b", "a/bc/d.txt", "a/b/c/d.txt", "x/y/z.html", "pages"]
+        for from in plain {
+            for to in plain {
+                XCTAssertEqual(ExportHTML.plainRelativeLink(from: from, to: to), ExportHTML.segmentRelativeLink(from: from, to: to), "\(from) -> \(to)")
+            }
+        }
+        for notPlain in ["a b.pdf", "a//b", "/a", "a/", "./a", "a/../b", "a/.hidden", "é"] {
+            XCTAssertNil(ExportHTML.plainRelativeLink(from: "pages/x.html", to: notPlain), notPlain)
+            XCTAssertNil(ExportHTML.plainRelativeLink(from: notPlain, to: "pages/x.html"), notPlain)
+        }
+
         // Resolved by Foundation as a browser would, the links land on the same names.
         let base = URL(string: "file:///export/pages/x.html")!
         for name in ["attachments/Q1 report #2?.pdf", "attachments/100% résumé – 日本語.xlsx", "messages/a'b\"c<d>.eml", "attachments/%41%2F..%2F.pdf"] {

@@ -32,32 +32,54 @@ enum ExportHTML {
             out.append(text)
             return
         }
-        var afterCR = false
-        for scalar in text.unicodeScalars {
-            let v = scalar.value
-            if afterCR {
-                afterCR = false
-                if v == 0x0A { continue } // CRLF: the LF was already written for the CR
+        var text = text
+        text.withUTF8 { buf in
+            let n = buf.count
+            var runStart = 0, i = 0
+            // Bytes between the ones replaced are appended as runs, not scalar by scalar.
+            func flush(_ end: Int) {
+                if end > runStart { out.append(String(decoding: UnsafeBufferPointer(rebasing: buf[runStart..<end]), as: UTF8.self)) }
             }
-            switch v {
-            case 0x26: out.append("&amp;")
-            case 0x3C: out.append("&lt;")
-            case 0x3E: out.append("&gt;")
-            case 0x22: out.append("&quot;")
-            case 0x27: out.append("&#39;")
-            case 0x09:
-                out.append(mode == .body ? "\t" : " ")
-            case 0x0A:
-                out.append(mode == .body ? "\n" : " ")
-            case 0x0D:
-                if mode == .body { out.append("\n"); afterCR = true } else { out.append(" ") }
-            case 0x00...0x1F, 0x7F...0x9F, 0x202A...0x202E, 0x2066...0x2069:
+            func shown(_ scalar: UInt32, width: Int) {
+                flush(i)
                 out.append("\\u{")
-                out.append(String(v, radix: 16, uppercase: true))
+                out.append(String(scalar, radix: 16, uppercase: true))
                 out.append("}")
-            default:
-                out.unicodeScalars.append(scalar)
+                i += width
+                runStart = i
             }
+            func replaced(_ replacement: String, width: Int = 1) {
+                flush(i)
+                out.append(replacement)
+                i += width
+                runStart = i
+            }
+            while i < n {
+                let b = buf[i]
+                switch b {
+                case 0x26: replaced("&amp;")
+                case 0x3C: replaced("&lt;")
+                case 0x3E: replaced("&gt;")
+                case 0x22: replaced("&quot;")
+                case 0x27: replaced("&#39;")
+                case 0x09: if mode == .body { i += 1 } else { replaced(" ") }
+                case 0x0A: if mode == .body { i += 1 } else { replaced(" ") }
+                case 0x0D:
+                    // CRLF and a lone CR end one line in the body.
+                    if mode == .body { replaced("\n", width: i + 1 < n && buf[i + 1] == 0x0A ? 2 : 1) } else { replaced(" ") }
+                case 0x00...0x1F, 0x7F:
+                    shown(UInt32(b), width: 1)
+                case 0xC2 where i + 1 < n && (0x80...0x9F).contains(buf[i + 1]):
+                    shown(UInt32(buf[i + 1]), width: 2) // U+0080...U+009F
+                case 0xE2 where i + 2 < n && ((buf[i + 1] == 0x80 && (0xAA...0xAE).contains(buf[i + 2]))
+                                              || (buf[i + 1] == 0x81 && (0xA6...0xA9).contains(buf[i + 2]))):
+                    // U+202A...U+202E (0xE2 0x80 0xAA...0xAE), U+2066...U+2069 (0xE2 0x81 0xA6...0xA9)
+                    shown(0x2000 | (UInt32(buf[i + 1] & 0x3F) << 6) | UInt32(buf[i + 2] & 0x3F), width: 3)
+                default:
+                    i += 1
+                }
+            }
+            flush(n)
         }
     }
 
@@ -96,8 +118,55 @@ enum ExportHTML {
     /// A relative URL from the page at `from` to the file at `to`, both paths relative to the
     /// export's root, `/`-separated. Each segment is percent-encoded (everything but RFC 3986's
     /// unreserved characters), so names with spaces, `#`, `?`, `%`, `:` or any Unicode stay one
-    /// path; the result starts with `../` or `./`, never with a scheme.
+    /// path; the result starts with `../` or `./`, never with a scheme. It holds only unreserved
+    /// characters, `/` and `%`: nothing HTML needs escaped in a quoted attribute.
     static func relativeLink(from: String, to: String) -> String {
+        plainRelativeLink(from: from, to: to) ?? segmentRelativeLink(from: from, to: to)
+    }
+
+    /// `relativeLink` for the common case of two plain paths (only unreserved characters and
+    /// single slashes, no segment starting with `.`): one pass over the bytes, nothing to encode.
+    /// Nil for anything else.
+    static func plainRelativeLink(from: String, to: String) -> String? {
+        var from = from, to = to
+        return from.withUTF8 { f in to.withUTF8 { t in plainRelativeLink(f, t) } }
+    }
+
+    private static func plainRelativeLink(_ f: UnsafeBufferPointer<UInt8>, _ t: UnsafeBufferPointer<UInt8>) -> String? {
+        let slash = UInt8(ascii: "/"), dot = UInt8(ascii: ".")
+        // Not empty, no leading or trailing slash, no "//", no segment starting with a dot.
+        func plain(_ path: UnsafeBufferPointer<UInt8>) -> Bool {
+            var previous = slash
+            for b in path {
+                if b == slash {
+                    if previous == slash { return false }
+                } else if !isUnreserved(b) || (b == dot && previous == slash) {
+                    return false
+                }
+                previous = b
+            }
+            return previous != slash
+        }
+        guard plain(f), plain(t) else { return nil }
+        // The common directories end at the last slash of the common prefix.
+        var i = 0, restStart = 0
+        while i < f.count, i < t.count, f[i] == t[i] {
+            if f[i] == slash { restStart = i + 1 }
+            i += 1
+        }
+        // Directories of `from` below the common ones: its slashes after them.
+        var ups = 0
+        for j in restStart..<f.count where f[j] == slash { ups += 1 }
+        var out = ""
+        out.reserveCapacity(t.count - restStart + 3 * ups + 2)
+        if ups == 0 { out.append("./") }
+        for _ in 0..<ups { out.append("../") }
+        out.append(String(decoding: UnsafeBufferPointer(rebasing: t[restStart...]), as: UTF8.self))
+        return out
+    }
+
+    /// `relativeLink` for any path: segments normalised, compared and percent-encoded one by one.
+    static func segmentRelativeLink(from: String, to: String) -> String {
         let fromDir = normalizedSegments(from).dropLast()
         let target = normalizedSegments(to)
         var common = 0
@@ -117,6 +186,13 @@ enum ExportHTML {
             percentEncode(segment, into: &out)
         }
         return out
+    }
+
+    /// Appends `href="…"` for a link from the page at `from` to the file at `to`.
+    static func href(from: String, to: String, into out: inout String) {
+        out.append("href=\"")
+        out.append(relativeLink(from: from, to: to))
+        out.append("\"")
     }
 
     /// The path's segments with empty ones and `.` dropped and `..` resolved, never above the root.

@@ -66,9 +66,9 @@ public enum ExportSite {
         // Files.
         out.append("<h2 id=\"files\">Files</h2>\n<table>\n<thead><tr><th scope=\"col\" style=\"width:14rem\">File</th><th scope=\"col\">What it holds</th></tr></thead>\n<tbody>\n")
         for file in overview.files {
-            out.append("<tr><td><a href=\"")
-            out.append(ExportHTML.escaped(relativeLink(from: from, to: file)))
-            out.append("\"><code>")
+            out.append("<tr><td><a ")
+            ExportHTML.href(from: from, to: file, into: &out)
+            out.append("><code>")
             ExportHTML.escape(file, into: &out)
             out.append("</code></a></td><td>")
             out.append(fileDescriptions[file] ?? "")
@@ -120,9 +120,9 @@ public enum ExportSite {
             let total = leftOut.reduce(0) { $0 + $1.value }
             out.append("<p>\(ExportHTML.grouped(total)) message\(total == 1 ? " was" : "s were") left out on purpose")
             if overview.files.contains(leftOutFile) {
-                out.append("; each is listed with its reason in <a href=\"")
-                out.append(ExportHTML.escaped(relativeLink(from: from, to: leftOutFile)))
-                out.append("\"><code>left-out.csv</code></a>")
+                out.append("; each is listed with its reason in <a ")
+                ExportHTML.href(from: from, to: leftOutFile, into: &out)
+                out.append("><code>left-out.csv</code></a>")
             }
             out.append(".</p>\n<table style=\"max-width:34rem\">\n<thead><tr><th scope=\"col\">Reason</th><th scope=\"col\" class=\"num\">Messages</th></tr></thead>\n<tbody>\n")
             for (reason, count) in leftOut {
@@ -185,29 +185,29 @@ public enum ExportSite {
         link(to: indexPath, from: from, text: "Export index", into: &out)
         if overview.threads.indices.contains(message.thread) {
             out.append("<a href=\"")
-            out.append(ExportHTML.escaped(relativeLink(from: from, to: indexPath)))
+            out.append(relativeLink(from: from, to: indexPath))
             out.append("#\(threadAnchor(message.thread))\">This thread in the index</a>")
         }
         if let previous {
             out.append("<a rel=\"prev\" href=\"")
-            out.append(ExportHTML.escaped(relativeLink(from: from, to: previous.pagePath)))
+            out.append(relativeLink(from: from, to: previous.pagePath))
             out.append("\">← Previous message</a>")
         }
         if let next {
             out.append("<a rel=\"next\" href=\"")
-            out.append(ExportHTML.escaped(relativeLink(from: from, to: next.pagePath)))
+            out.append(relativeLink(from: from, to: next.pagePath))
             out.append("\">Next message →</a>")
         }
         if let position = thread.firstIndex(where: { $0.pagePath == message.pagePath }) {
             if position > 0 {
-                out.append("<a href=\"")
-                out.append(ExportHTML.escaped(relativeLink(from: from, to: thread[position - 1].pagePath)))
-                out.append("\">↑ Earlier in thread</a>")
+                out.append("<a ")
+                ExportHTML.href(from: from, to: thread[position - 1].pagePath, into: &out)
+                out.append(">↑ Earlier in thread</a>")
             }
             if position + 1 < thread.count {
-                out.append("<a href=\"")
-                out.append(ExportHTML.escaped(relativeLink(from: from, to: thread[position + 1].pagePath)))
-                out.append("\">↓ Later in thread</a>")
+                out.append("<a ")
+                ExportHTML.href(from: from, to: thread[position + 1].pagePath, into: &out)
+                out.append(">↓ Later in thread</a>")
             }
         }
         out.append("</nav>\n")
@@ -312,7 +312,7 @@ public enum ExportSite {
                 let name = attachment.name.flatMap { $0.isEmpty ? nil : $0 }
                 if let path = attachment.path {
                     out.append("<a class=\"file\" href=\"")
-                    out.append(ExportHTML.escaped(relativeLink(from: from, to: path)))
+                    out.append(relativeLink(from: from, to: path))
                     out.append("\">")
                     if let name { ExportHTML.bdi(name, into: &out) } else { out.append("(no name)") }
                     out.append("</a><code class=\"path\">")
@@ -337,7 +337,7 @@ public enum ExportSite {
         out.append("<h2 id=\"original\">Original</h2>\n<table class=\"fields\">\n<tbody>\n<tr><th scope=\"row\">File</th><td>")
         if let eml = message.emlPath {
             out.append("<a class=\"file\" href=\"")
-            out.append(ExportHTML.escaped(relativeLink(from: from, to: eml)))
+            out.append(relativeLink(from: from, to: eml))
             out.append("\"><code>")
             ExportHTML.escape(eml, into: &out)
             out.append("</code></a>")
@@ -451,9 +451,9 @@ public enum ExportSite {
     }
 
     static func link(to path: String, from: String, text: String, into out: inout String) {
-        out.append("<a href=\"")
-        out.append(ExportHTML.escaped(relativeLink(from: from, to: path)))
-        out.append("\">")
+        out.append("<a ")
+        ExportHTML.href(from: from, to: path, into: &out)
+        out.append(">")
         ExportHTML.escape(text, into: &out)
         out.append("</a>")
     }
@@ -521,9 +521,9 @@ public enum ExportSite {
                 subject(m.subject, into: &out)
                 out.append("</strong> <span class=\"tag\">this message</span>")
             } else {
-                out.append("<a href=\"")
-                out.append(ExportHTML.escaped(relativeLink(from: from, to: m.pagePath)))
-                out.append("\">")
+                out.append("<a ")
+                ExportHTML.href(from: from, to: m.pagePath, into: &out)
+                out.append(">")
                 subject(m.subject, into: &out)
                 out.append("</a>")
             }
