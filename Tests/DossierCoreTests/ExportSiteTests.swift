@@ -134,7 +134,7 @@ enum SiteFixture {
                                            direction: s.direction, evidence: message.evidence, attachmentCount: attachments.count, pagePath: page))
             dated.append((date, s.direction))
         }
-        let files = metadataScope ? ExportOverview.standardFiles.filter { $0 != "mail.mbox" } : ExportOverview.standardFiles
+        let files = metadataScope ? ExportOverview.standardFiles.filter { !["mail.mbox", "messages/", "attachments/"].contains($0) } : ExportOverview.standardFiles
         let overview = ExportOverview(record: acme, name: "Acme Corp", includedRecords: [CRMRecordRef(.account, "ACME-DE"), contact],
                                       createdAt: Date(timeIntervalSince1970: 1_717_236_000), parameters: ["--since", "2023-01-01", "--with-subsidiaries", "--scope", metadataScope ? "metadata" : "full"],
                                       messageCount: messages.count, attachmentCount: attachmentTotal,
@@ -321,6 +321,8 @@ final class ExportSiteTests: XCTestCase {
         for file in ["mail.mbox", "loadfile.csv", "loadfile.dat", "manifest.json", "summary.csv"] {
             XCTAssertTrue(html.contains("href=\"./\(file)\""), file)
         }
+        XCTAssertTrue(html.contains("<tr><td><code>messages/</code></td>"), "folders described, not linked")
+        XCTAssertTrue(html.contains("<tr><td><code>attachments/</code></td>"))
         // Every thread, each message linked.
         XCTAssertEqual(html.components(separatedBy: "<section class=\"thread\"").count - 1, 7)
         for m in messages { XCTAssertTrue(html.contains("href=\"./\(m.pagePath)\"") || m.subject == nil, m.pagePath) }
@@ -337,6 +339,9 @@ final class ExportSiteTests: XCTestCase {
         let html = ExportSite.indexPage(overview)
         assertSafe(html, page: ExportSite.indexPath, files: SiteFixture.exportFiles(overview, messages))
         XCTAssertFalse(html.contains("mail.mbox"))
+        XCTAssertFalse(html.contains("<code>messages/</code>"), "no originals folder to describe")
+        XCTAssertFalse(html.contains("<code>attachments/</code>"))
+        XCTAssertTrue(html.contains("<code>pages/</code>"))
         XCTAssertTrue(html.contains("href=\"./loadfile.csv\""))
 
         var bare = overview

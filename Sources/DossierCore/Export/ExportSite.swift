@@ -66,16 +66,21 @@ public enum ExportSite {
         // Files.
         out.append("<h2 id=\"files\">Files</h2>\n<table>\n<thead><tr><th scope=\"col\" style=\"width:14rem\">File</th><th scope=\"col\">What it holds</th></tr></thead>\n<tbody>\n")
         for file in overview.files {
-            out.append("<tr><td><a ")
-            ExportHTML.href(from: from, to: file, into: &out)
-            out.append("><code>")
-            ExportHTML.escape(file, into: &out)
-            out.append("</code></a></td><td>")
+            if file.hasSuffix("/") {
+                // A folder: described, not linked (a folder's URL is a listing, or nothing, depending on the browser).
+                out.append("<tr><td><code>")
+                ExportHTML.escape(file, into: &out)
+                out.append("</code></td><td>")
+            } else {
+                out.append("<tr><td><a ")
+                ExportHTML.href(from: from, to: file, into: &out)
+                out.append("><code>")
+                ExportHTML.escape(file, into: &out)
+                out.append("</code></a></td><td>")
+            }
             out.append(fileDescriptions[file] ?? "")
             out.append("</td></tr>\n")
         }
-        out.append("<tr><td><code>messages/</code></td><td>Each message's original as an <code>.eml</code> file, linked from its page</td></tr>\n")
-        out.append("<tr><td><code>attachments/</code></td><td>Each distinct attachment once, linked from the pages of the messages that carry it</td></tr>\n")
         out.append("<tr><td><code>pages/</code></td><td>One page per message: headers, filing evidence, attachments, thread and text</td></tr>\n")
         out.append("</tbody>\n</table>\n")
 
@@ -411,6 +416,8 @@ public enum ExportSite {
         "manifest.json": "Every file of the export with its SHA-256, in a hash chain",
         "summary.csv": "One line per message: date, sender, subject, direction, evidence",
         "left-out.csv": "Messages left out on purpose, each with its reason",
+        "messages/": "Each message's original as an <code>.eml</code> file, linked from its page",
+        "attachments/": "Each distinct attachment once, linked from the pages of the messages that carry it",
     ]
 
     static func threadAnchor(_ index: Int) -> String { "t\(index + 1)" }

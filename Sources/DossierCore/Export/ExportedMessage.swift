@@ -144,13 +144,15 @@ public struct ExportOverview: Sendable, Equatable {
     public var months: [MonthCount]
     /// Threads, each oldest message first; threads ordered by their first message.
     public var threads: [[ExportedMessageSummary]]
-    /// The files at the export's root that the writer wrote besides the site (`mail.mbox`,
-    /// `loadfile.csv`...): the index links to these and no others, so a scope without originals
-    /// (no `mail.mbox`) has no broken link.
+    /// What the writer put at the export's root besides the site (`mail.mbox`, `loadfile.csv`...,
+    /// folders with a trailing slash: `messages/`): the index lists these and links to the files
+    /// among them, and no others, so a scope without originals has no broken link and does not
+    /// describe a `messages/` folder it lacks.
     public var files: [String]
 
-    /// Every root file an export can hold, in the order the index lists them.
-    public static let standardFiles = ["mail.mbox", "loadfile.csv", "loadfile.dat", "manifest.json", "summary.csv", "left-out.csv"]
+    /// Everything an export's root can hold besides the site, in the order the index lists it.
+    public static let standardFiles = ["mail.mbox", "loadfile.csv", "loadfile.dat", "manifest.json", "summary.csv", "left-out.csv",
+                                       "messages/", "attachments/"]
 
     public init(record: CRMRecordRef, name: String?, includedRecords: [CRMRecordRef], createdAt: Date, parameters: [String],
                 messageCount: Int, attachmentCount: Int, leftOut: [String: Int], first: Date?, last: Date?,
