@@ -144,10 +144,19 @@ public struct ExportOverview: Sendable, Equatable {
     public var months: [MonthCount]
     /// Threads, each oldest message first; threads ordered by their first message.
     public var threads: [[ExportedMessageSummary]]
+    /// What the writer put at the export's root besides the site (`mail.mbox`, `loadfile.csv`...,
+    /// folders with a trailing slash: `messages/`): the index lists these and links to the files
+    /// among them, and no others, so a scope without originals has no broken link and does not
+    /// describe a `messages/` folder it lacks.
+    public var files: [String]
+
+    /// Everything an export's root can hold besides the site, in the order the index lists it.
+    public static let standardFiles = ["mail.mbox", "loadfile.csv", "loadfile.dat", "manifest.json", "summary.csv", "left-out.csv",
+                                       "messages/", "attachments/"]
 
     public init(record: CRMRecordRef, name: String?, includedRecords: [CRMRecordRef], createdAt: Date, parameters: [String],
                 messageCount: Int, attachmentCount: Int, leftOut: [String: Int], first: Date?, last: Date?,
-                months: [MonthCount], threads: [[ExportedMessageSummary]]) {
+                months: [MonthCount], threads: [[ExportedMessageSummary]], files: [String] = ExportOverview.standardFiles) {
         self.record = record
         self.name = name
         self.includedRecords = includedRecords
@@ -160,6 +169,7 @@ public struct ExportOverview: Sendable, Equatable {
         self.last = last
         self.months = months
         self.threads = threads
+        self.files = files
     }
 
     /// Messages of one calendar month, by direction.
