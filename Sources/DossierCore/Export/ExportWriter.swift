@@ -159,7 +159,10 @@ public struct ExportWriter {
                 try mbox?.append(Mboxrd.entry(original, sender: detail.fromAddress, date: head.date))
             }
             let siblings = threads.members[threads.of[position]].map { summaries[$0] }
-            try add(message.pagePath, Array(ExportSite.messagePage(message, thread: siblings, overview: overview).utf8))
+            let page = ExportSite.messagePage(message, thread: siblings, overview: overview,
+                                              previous: position > 0 ? summaries[position - 1] : nil,
+                                              next: position + 1 < summaries.count ? summaries[position + 1] : nil)
+            try add(message.pagePath, Array(page.utf8))
             try loadCSV.append(Array(LoadFile.csvRows(message).utf8))
             try loadDAT.append(Array(LoadFile.datRows(message).utf8))
             summary.add(message, at: detail.locations)
@@ -184,6 +187,14 @@ public struct ExportWriter {
         overview.attachmentCount = result.attachments
         overview.months = ExportGatherer.monthSeries(months)
         overview.threads = threads.members.map { $0.map { summaries[$0] } }
+        overview.files = ExportOverview.standardFiles.filter { file in
+            switch file {
+            case ExportLayout.mbox: return scope.includesOriginals
+            case "messages/": return scope.includesOriginals && !heads.isEmpty
+            case "attachments/": return !written.isEmpty
+            default: return true
+            }
+        }
         try add(ExportLayout.index, Array(ExportSite.indexPage(overview).utf8))
         try add(ExportLayout.summary, Array(summary.csv().utf8))
         try add(ExportLayout.leftOut, Array(LeftOutFile.csv(selection.leftOut).utf8))

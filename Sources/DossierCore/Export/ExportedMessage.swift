@@ -151,7 +151,7 @@ public struct ExportOverview: Sendable, Equatable {
     public var files: [String]
 
     /// Everything an export's root can hold besides the site, in the order the index lists it.
-    public static let standardFiles = ["mail.mbox", "loadfile.csv", "loadfile.dat", "manifest.json", "summary.csv", "left-out.csv",
+    public static let standardFiles = ["mail.mbox", "loadfile.csv", "loadfile.dat", "manifest.json", "export.json", "summary.csv", "left-out.csv",
                                        "messages/", "attachments/"]
 
     public init(record: CRMRecordRef, name: String?, includedRecords: [CRMRecordRef], createdAt: Date, parameters: [String],
