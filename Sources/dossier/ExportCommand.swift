@@ -123,7 +123,7 @@ struct ExportCommand: ParsableCommand {
     static func text(_ result: ExportResult) -> String {
         var lines: [String] = []
         let verb = result.dryRun ? "Would export" : "Exported"
-        lines.append("\(verb) \(result.record) (\(result.scope)) \(result.dryRun ? "" : "to \(result.destination)")")
+        lines.append("\(verb) \(result.record) (\(result.scope))" + (result.dryRun ? "" : " to \(result.destination)"))
         lines.append("  messages     \(grouped(result.messages))")
         lines.append("  attachments  \(grouped(result.attachments)) (\(grouped(result.attachmentFiles)) distinct file\(result.attachmentFiles == 1 ? "" : "s"))")
         if !result.dryRun { lines.append("  files        \(grouped(result.files)) in the manifest") }

@@ -4,13 +4,11 @@ import GRDB
 /// Reads what the export needs of each message from the archive, inside the export's read
 /// transaction (one snapshot), with cached statements.
 struct ExportGatherer {
-    /// What pass 1 keeps of every message: its line in the lists and what threads it. Kept for
-    /// every message of the export, so it holds nothing that grows with a message (no
-    /// participants): a few hundred bytes each.
+    /// A message's line in the lists, and its Message-ID: read when it is needed (its own page,
+    /// a neighbour's, its thread's section of the index), never kept for every message.
     struct Head {
         var id: Int64
         var messageID: String?
-        var references: [String]
         var summary: ExportedMessageSummary
 
         var key: String { summary.key }
@@ -85,25 +83,34 @@ struct ExportGatherer {
                                              direction: message["direction"], evidence: try matches(id).map(\.rule).min(),
                                              attachmentCount: message["attachment_count"],
                                              pagePath: ExportLayout.pagePath(date: date, key: key))
-        return Head(id: id, messageID: message["message_id"], references: try String.fetchAll(references, arguments: [id]), summary: summary)
+        return Head(id: id, messageID: message["message_id"], summary: summary)
     }
 
-    func detail(_ head: Head) throws -> Detail {
-        guard let message = try Row.fetchOne(row, arguments: [head.id]) else { throw StoreError.noSuchMessage("rowid \(head.id)") }
-        let participants = try Row.fetchAll(addresses, arguments: [head.id]).map { row in
+    /// The Message-IDs that thread a message: its own and those it refers to.
+    func threadKeys(_ id: Int64) throws -> [String] {
+        var keys = try String.fetchAll(references, arguments: [id])
+        if let own = try String.fetchOne(db.cachedStatement(sql: "SELECT message_id FROM message WHERE id = ?"), arguments: [id]) {
+            keys.append(own)
+        }
+        return keys
+    }
+
+    func detail(_ id: Int64) throws -> Detail {
+        guard let message = try Row.fetchOne(row, arguments: [id]) else { throw StoreError.noSuchMessage("rowid \(id)") }
+        let participants = try Row.fetchAll(addresses, arguments: [id]).map { row in
             (role: row[0] as String, address: MailAddress(name: row[2] as String?, address: row[1] as String))
         }
         var mailboxes = Set<String>()
         var folders = Set<String>()
         var locations: [ExportSummaryTable.Location] = []
-        for copy in try Row.fetchAll(copies, arguments: [head.id]) {
+        for copy in try Row.fetchAll(copies, arguments: [id]) {
             mailboxes.insert(copy[0])
             let folder: String = copy[1]
             if !folder.isEmpty { folders.insert(folder) }
             locations.append(.init(mailbox: copy[0], folder: folder))
         }
         return Detail(fromAddress: message["from_address"], sha256: message["sha256"], size: message["size"], participants: participants,
-                      mailboxes: mailboxes.sorted(), folders: folders.sorted(), locations: locations, matches: try matches(head.id))
+                      mailboxes: mailboxes.sorted(), folders: folders.sorted(), locations: locations, matches: try matches(id))
     }
 
     /// The rules that filed the message to one of the export's records.
@@ -162,27 +169,31 @@ struct ExportGatherer {
     /// Threads among the exported messages: a message joins the thread of every id it has or
     /// names (union-find over Message-IDs, as `ClientFile` does). Threads are numbered by their
     /// first message; `of[i]` is message i's thread, `members[t]` its messages, oldest first.
-    static func threads(_ heads: [Head]) -> (of: [Int], members: [[Int]]) {
-        var union = UnionFind(count: heads.count)
-        var owner: [String: Int] = [:]
-        for (index, head) in heads.enumerated() {
-            for id in head.references + [head.messageID].compactMap({ $0 }) {
-                if let other = owner[id] { union.join(index, other) } else { owner[id] = index }
+    /// Message-IDs are held as 64-bit hashes, so the state is a few integers per message
+    /// whatever the messages say (a collision, at 2^-64 per pair, would join two threads).
+    static func threads(count: Int, keys: (Int) throws -> [String]) rethrows -> (of: [Int32], members: [[Int32]]) {
+        var union = UnionFind(count: count)
+        var owner: [UInt64: Int32] = [:]
+        for index in 0..<count {
+            for key in try keys(index) {
+                let hash = ContentHash.hash64(key)
+                if let other = owner[hash] { union.join(index, Int(other)) } else { owner[hash] = Int32(index) }
             }
         }
-        var number: [Int: Int] = [:]
-        var of: [Int] = []
-        var members: [[Int]] = []
-        for index in heads.indices {
-            let root = union.find(index)
-            let thread: Int
+        var number: [Int32: Int32] = [:]
+        var of: [Int32] = []
+        of.reserveCapacity(count)
+        var members: [[Int32]] = []
+        for index in 0..<count {
+            let root = Int32(union.find(index))
+            let thread: Int32
             if let known = number[root] { thread = known } else {
-                thread = members.count
+                thread = Int32(members.count)
                 number[root] = thread
                 members.append([])
             }
             of.append(thread)
-            members[thread].append(index)
+            members[Int(thread)].append(Int32(index))
         }
         return (of, members)
     }

@@ -26,10 +26,22 @@ public enum ExportSite {
     /// Linear in the number of messages (one reserved buffer): 50k messages render in a fraction
     /// of a second.
     public static func indexPage(_ overview: ExportOverview) -> String {
-        let from = indexPath
         let messageTotal = overview.threads.reduce(0) { $0 + $1.count }
         var out = ""
         out.reserveCapacity(24_000 + messageTotal * 520 + overview.months.count * 450)
+        out.append(indexHead(overview))
+        for (t, thread) in overview.threads.enumerated() { out.append(indexThread(thread, number: t)) }
+        out.append(indexTail(overview))
+        return out
+    }
+
+    /// `indexPage` in three parts, for a writer that streams the index instead of holding every
+    /// message's line: the head (everything before the first thread; `overview.threads` is not
+    /// read, `threadCount` is), each thread's section in order, and the tail.
+    public static func indexHead(_ overview: ExportOverview) -> String {
+        let from = indexPath
+        var out = ""
+        out.reserveCapacity(24_000 + overview.months.count * 450)
 
         ExportHTML.pageStart(title: "\(recordTitle(overview)) · mail export", into: &out)
         out.append("<main>\n<nav class=\"top\" aria-label=\"Sections\"><a href=\"#chart\">Mail per month</a><a href=\"#files\">Files</a><a href=\"#made\">How it was made</a><a href=\"#left-out\">Left out</a><a href=\"#threads\">Threads</a></nav>\n")
@@ -42,7 +54,7 @@ public enum ExportSite {
         out.append(" UTC by Dossier</p>\n<dl class=\"stats\">\n")
         stat("Messages", ExportHTML.grouped(overview.messageCount), into: &out)
         stat("Attachments", ExportHTML.grouped(overview.attachmentCount), into: &out)
-        stat("Threads", ExportHTML.grouped(overview.threads.count), into: &out)
+        stat("Threads", ExportHTML.grouped(overview.threadCount), into: &out)
         out.append("<div><dt>Period (UTC)</dt><dd class=\"range\">")
         period(overview.first, overview.last, into: &out)
         out.append("</dd></div>\n</dl>\n</header>\n")
@@ -140,10 +152,18 @@ public enum ExportSite {
 
         // Threads.
         out.append("<h2 id=\"threads\">Threads</h2>\n")
-        if overview.threads.isEmpty {
+        if overview.threadCount == 0 {
             out.append("<p class=\"note\">No messages.</p>\n")
         }
-        for (t, thread) in overview.threads.enumerated() {
+        return out
+    }
+
+    /// One thread's section of the index (`number` counts from 0, in the index's order).
+    public static func indexThread(_ thread: [ExportedMessageSummary], number t: Int) -> String {
+        let from = indexPath
+        var out = ""
+        out.reserveCapacity(600 + thread.count * 520)
+        do {
             let anchor = threadAnchor(t)
             out.append("<section class=\"thread\" id=\"\(anchor)\" aria-labelledby=\"\(anchor)-h\">\n<header><h3 id=\"\(anchor)-h\">")
             subject(threadSubject(thread), into: &out)
@@ -157,7 +177,12 @@ public enum ExportSite {
             messageList(thread, from: from, current: nil, into: &out)
             out.append("</section>\n")
         }
+        return out
+    }
 
+    /// The index's end, after the last thread.
+    public static func indexTail(_ overview: ExportOverview) -> String {
+        var out = ""
         footer(overview, into: &out)
         out.append("</main>\n")
         ExportHTML.pageEnd(into: &out)
@@ -188,7 +213,7 @@ public enum ExportSite {
         // Navigation.
         out.append("<main>\n<nav class=\"top\" aria-label=\"Export\">")
         link(to: indexPath, from: from, text: "Export index", into: &out)
-        if overview.threads.indices.contains(message.thread) {
+        if message.thread >= 0 && message.thread < overview.threadCount {
             out.append("<a href=\"")
             out.append(relativeLink(from: from, to: indexPath))
             out.append("#\(threadAnchor(message.thread))\">This thread in the index</a>")

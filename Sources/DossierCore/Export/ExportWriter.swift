@@ -87,21 +87,21 @@ public struct ExportWriter {
                                   files: 0, bytes: 0, leftOut: leftOutCounts, chainHead: nil, manifestSHA256: nil,
                                   signed: false, elapsed: 0)
 
-        // Pass 1: what every message's line and thread need, small enough to hold for all.
+        // Pass 1: the threads, as a few integers per message.
         let gather = try ExportGatherer(archive: archive, db: db, records: selection.records)
-        var heads: [ExportGatherer.Head] = []
-        heads.reserveCapacity(selection.messages.count)
+        let ids = selection.messages
+        let threads = try ExportGatherer.threads(count: ids.count) { try gather.threadKeys(ids[$0]) }
         let prefix = ExportGatherer.controlPrefix(for: request.record)
-        for (position, id) in selection.messages.enumerated() {
-            heads.append(try gather.head(id, controlNumber: String(format: "%@-%08d", prefix, position + 1)))
+        var cache = SummaryCache(capacity: 4096)
+        func headAt(_ position: Int) throws -> ExportGatherer.Head {
+            try cache.head(position) { try gather.head(ids[position], controlNumber: String(format: "%@-%08d", prefix, position + 1)) }
         }
-        let threads = ExportGatherer.threads(heads)
 
         guard let sink else {
             var digests = Set<String>()
-            for head in heads {
-                result.bytes += Int64(try gather.detail(head).size)
-                for attachment in try gather.attachments(head.id) {
+            for id in ids {
+                result.bytes += Int64(try gather.detail(id).size)
+                for attachment in try gather.attachments(id) {
                     result.attachments += 1
                     if digests.insert(attachment.sha256).inserted, scope.includesAttachments { result.bytes += Int64(attachment.size) }
                 }
@@ -125,17 +125,19 @@ public struct ExportWriter {
         var namer = AttachmentNamer()
         var written = Set<String>()
         var summary = ExportSummaryTable()
-        let summaries = heads.map(\.summary)
         let name = ClientName.of(request.record, index: index)
-        // What each page's heading needs; the front page gets the whole overview at the end.
+        let first = ids.isEmpty ? nil : try headAt(0).summary.date
+        let last = ids.isEmpty ? nil : try headAt(ids.count - 1).summary.date
+        // What each page's heading needs; the index gets the months and counts at the end.
         var overview = ExportOverview(record: request.record, name: name, includedRecords: Array(selection.records.dropFirst()),
-                                      createdAt: now, parameters: parameterWords(), messageCount: heads.count, attachmentCount: 0,
-                                      leftOut: leftOutCounts, first: heads.compactMap(\.date).first,
-                                      last: heads.compactMap(\.date).last, months: [], threads: [])
+                                      createdAt: now, parameters: parameterWords(), messageCount: ids.count, attachmentCount: 0,
+                                      leftOut: leftOutCounts, first: first, last: last, months: [], threads: [],
+                                      threadCount: threads.members.count)
         var months: [String: ExportOverview.MonthCount] = [:]
 
-        for (position, head) in heads.enumerated() {
-            let detail = try gather.detail(head)
+        for position in ids.indices {
+            let head = try headAt(position)
+            let detail = try gather.detail(head.id)
             let original = scope.includesOriginals ? try gather.original(head, detail) : nil
             var attachments: [ExportedAttachment] = []
             for (n, attachment) in try gather.attachments(head.id).enumerated() {
@@ -143,30 +145,31 @@ public struct ExportWriter {
                 if scope.includesAttachments {
                     let target = namer.path(sha256: attachment.sha256, name: attachment.name)
                     if written.insert(attachment.sha256).inserted {
-                        try add(target, try gather.attachmentBytes(attachment, key: head.key))
+                        try add(target, try gather.attachmentBytes(attachment, key: head.summary.key))
                     }
                     path = target
                 }
-                attachments.append(ExportedAttachment(controlNumber: head.controlNumber + String(format: ".%04d", n + 1),
+                attachments.append(ExportedAttachment(controlNumber: head.summary.controlNumber + String(format: ".%04d", n + 1),
                                                       name: attachment.name, contentType: attachment.contentType,
                                                       size: attachment.size, sha256: attachment.sha256, path: path))
             }
             let text = original.map { MessageParser.parse($0, attachmentData: false).bodyText }
-            let message = detail.exported(head, attachments: attachments, thread: threads.of[position], text: text,
-                                          emlPath: scope.includesOriginals ? ExportLayout.messagePath(date: head.date, key: head.key) : nil)
+            let thread = Int(threads.of[position])
+            let message = detail.exported(head, attachments: attachments, thread: thread, text: text,
+                                          emlPath: scope.includesOriginals ? ExportLayout.messagePath(date: head.summary.date, key: head.summary.key) : nil)
             if let original, let path = message.emlPath {
                 try add(path, original)
-                try mbox?.append(Mboxrd.entry(original, sender: detail.fromAddress, date: head.date))
+                try mbox?.append(Mboxrd.entry(original, sender: detail.fromAddress, date: head.summary.date))
             }
-            let siblings = threads.members[threads.of[position]].map { summaries[$0] }
+            let siblings = try threads.members[thread].map { try headAt(Int($0)).summary }
             let page = ExportSite.messagePage(message, thread: siblings, overview: overview,
-                                              previous: position > 0 ? summaries[position - 1] : nil,
-                                              next: position + 1 < summaries.count ? summaries[position + 1] : nil)
+                                              previous: position > 0 ? try headAt(position - 1).summary : nil,
+                                              next: position + 1 < ids.count ? try headAt(position + 1).summary : nil)
             try add(message.pagePath, Array(page.utf8))
             try loadCSV.append(Array(LoadFile.csvRows(message).utf8))
             try loadDAT.append(Array(LoadFile.datRows(message).utf8))
             summary.add(message, at: detail.locations)
-            let month = ExportGatherer.month(head.date)
+            let month = ExportGatherer.month(head.summary.date)
             var count = months[month] ?? ExportOverview.MonthCount(month: month, inbound: 0, outbound: 0, other: 0)
             switch message.direction {
             case "inbound": count.inbound += 1
@@ -175,7 +178,7 @@ public struct ExportWriter {
             }
             months[month] = count
             result.attachments += attachments.count
-            progress?(position + 1, heads.count)
+            progress?(position + 1, ids.count)
         }
         result.attachmentFiles = written.count
 
@@ -186,16 +189,24 @@ public struct ExportWriter {
         }
         overview.attachmentCount = result.attachments
         overview.months = ExportGatherer.monthSeries(months)
-        overview.threads = threads.members.map { $0.map { summaries[$0] } }
         overview.files = ExportOverview.standardFiles.filter { file in
             switch file {
             case ExportLayout.mbox: return scope.includesOriginals
-            case "messages/": return scope.includesOriginals && !heads.isEmpty
+            case "messages/": return scope.includesOriginals && !ids.isEmpty
             case "attachments/": return !written.isEmpty
             default: return true
             }
         }
-        try add(ExportLayout.index, Array(ExportSite.indexPage(overview).utf8))
+        // Pass 3: the index, streamed thread by thread (threads in the order of their first message).
+        let site = try StreamedFile(path: ExportLayout.index, sink: sink)
+        try site.append(Array(ExportSite.indexHead(overview).utf8))
+        for (number, members) in threads.members.enumerated() {
+            let section = ExportSite.indexThread(try members.map { try headAt(Int($0)).summary }, number: number)
+            try site.append(Array(section.utf8))
+        }
+        try site.append(Array(ExportSite.indexTail(overview).utf8))
+        let (siteSize, siteDigest) = try site.finish()
+        try manifest.append(path: ExportLayout.index, size: siteSize, sha256: siteDigest)
         try add(ExportLayout.summary, Array(summary.csv().utf8))
         try add(ExportLayout.leftOut, Array(LeftOutFile.csv(selection.leftOut).utf8))
         var parameters = try self.parameters(db, name: name, selection: selection, result: result)
@@ -326,6 +337,24 @@ final class StreamedFile {
             }
         }
         buffer.removeAll(keepingCapacity: true)
+    }
+}
+
+/// Message heads by position, a bounded number at a time: a page needs its thread's and its
+/// neighbours' lines, the index each thread's, and holding every message's would make memory
+/// grow with the client.
+struct SummaryCache {
+    let capacity: Int
+    private var heads: [Int: ExportGatherer.Head] = [:]
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    mutating func head(_ position: Int, read: () throws -> ExportGatherer.Head) rethrows -> ExportGatherer.Head {
+        if let known = heads[position] { return known }
+        if heads.count >= capacity { heads.removeAll(keepingCapacity: true) }
+        let head = try read()
+        heads[position] = head
+        return head
     }
 }
 

@@ -144,6 +144,9 @@ public struct ExportOverview: Sendable, Equatable {
     public var months: [MonthCount]
     /// Threads, each oldest message first; threads ordered by their first message.
     public var threads: [[ExportedMessageSummary]]
+    /// How many threads the export has: `threads.count`, or, for a writer that streams the
+    /// index thread by thread (and leaves `threads` empty), the number it will write.
+    public var threadCount: Int
     /// What the writer put at the export's root besides the site (`mail.mbox`, `loadfile.csv`...,
     /// folders with a trailing slash: `messages/`): the index lists these and links to the files
     /// among them, and no others, so a scope without originals has no broken link and does not
@@ -156,7 +159,9 @@ public struct ExportOverview: Sendable, Equatable {
 
     public init(record: CRMRecordRef, name: String?, includedRecords: [CRMRecordRef], createdAt: Date, parameters: [String],
                 messageCount: Int, attachmentCount: Int, leftOut: [String: Int], first: Date?, last: Date?,
-                months: [MonthCount], threads: [[ExportedMessageSummary]], files: [String] = ExportOverview.standardFiles) {
+                months: [MonthCount], threads: [[ExportedMessageSummary]], files: [String] = ExportOverview.standardFiles,
+                threadCount: Int? = nil) {
+        self.threadCount = threadCount ?? threads.count
         self.record = record
         self.name = name
         self.includedRecords = includedRecords

@@ -35,8 +35,11 @@ public final class ZipWriter {
         }
     }
 
+    /// What the central directory needs of one entry; names live in `nameBytes`, so an entry
+    /// costs about 50 bytes of memory until `finish()`.
     private struct CentralRecord {
-        var name: [UInt8]
+        var nameStart: Int
+        var nameCount: Int
         var method: UInt16
         var crc: UInt32
         var compressedSize: UInt64
@@ -48,7 +51,11 @@ public final class ZipWriter {
     private let fd: Int32
     private var offset: UInt64 = 0
     private var records: [CentralRecord] = []
-    private var names = Set<String>()
+    private var nameBytes: [UInt8] = []
+    /// Where the name of the entry being written starts in `nameBytes`.
+    private var claimedStart = 0
+    /// 64-bit digests of the names written, to refuse a name twice without keeping every name.
+    private var names = Set<UInt64>()
     private let dosTime: UInt16
     private let dosDate: UInt16
     private let compressor: OpaquePointer
@@ -91,7 +98,7 @@ public final class ZipWriter {
                 method = 8
             }
         }
-        var record = CentralRecord(name: Array(name.utf8), method: method, crc: crc, compressedSize: UInt64(data.count),
+        var record = CentralRecord(nameStart: claimedStart, nameCount: name.utf8.count, method: method, crc: crc, compressedSize: UInt64(data.count),
                                    size: UInt64(bytes.count), offset: offset)
         try writeAll(localHeader(&record, patchable: false))
         try writeAll(data)
@@ -108,7 +115,7 @@ public final class ZipWriter {
         var info = stat()
         guard fstat(input, &info) == 0 else { throw Failure.io(path: source, errno: errno) }
         let size = UInt64(info.st_size)
-        var record = CentralRecord(name: Array(name.utf8), method: 8, crc: 0, compressedSize: 0, size: size, offset: offset)
+        var record = CentralRecord(nameStart: claimedStart, nameCount: name.utf8.count, method: 8, crc: 0, compressedSize: 0, size: size, offset: offset)
         let headerOffset = offset
         let header = localHeader(&record, patchable: true)
         try writeAll(header)
@@ -187,14 +194,14 @@ public final class ZipWriter {
             header.le32(record.crc)
             header.le32(bigSize ? 0xFFFF_FFFF : UInt32(record.compressedSize))
             header.le32(bigSize ? 0xFFFF_FFFF : UInt32(record.size))
-            header.le16(UInt16(record.name.count))
+            header.le16(UInt16(record.nameCount))
             header.le16(extra.isEmpty ? 0 : UInt16(extra.count + 4))
             header.le16(0)                                            // comment
             header.le16(0)                                            // disk
             header.le16(0)                                            // internal attributes
             header.le32(UInt32(0o100644) << 16)                       // regular file, rw-r--r--
             header.le32(bigOffset ? 0xFFFF_FFFF : UInt32(record.offset))
-            header.append(contentsOf: record.name)
+            header.append(contentsOf: nameBytes[record.nameStart..<record.nameStart + record.nameCount])
             if !extra.isEmpty {
                 header.le16(0x0001)
                 header.le16(UInt16(extra.count))
@@ -241,8 +248,11 @@ public final class ZipWriter {
 
     // MARK: - Pieces
 
+    /// Refuses a name written before; keeps its bytes for the central directory.
     private func claim(_ name: String) throws {
-        guard names.insert(name).inserted else { throw Failure.duplicate(name) }
+        guard names.insert(ContentHash.hash64(name)).inserted else { throw Failure.duplicate(name) }
+        claimedStart = nameBytes.count
+        nameBytes.append(contentsOf: name.utf8)
     }
 
     /// The local header of `record`. A patchable header always has the ZIP64 extra field, so
@@ -259,9 +269,9 @@ public final class ZipWriter {
         header.le32(record.crc)
         header.le32(zip64 ? 0xFFFF_FFFF : UInt32(record.compressedSize))
         header.le32(zip64 ? 0xFFFF_FFFF : UInt32(record.size))
-        header.le16(UInt16(record.name.count))
+        header.le16(UInt16(record.nameCount))
         header.le16(zip64 ? 20 : 0)
-        header.append(contentsOf: record.name)
+        header.append(contentsOf: nameBytes[record.nameStart..<record.nameStart + record.nameCount])
         if zip64 {
             header.le16(0x0001)
             header.le16(16)

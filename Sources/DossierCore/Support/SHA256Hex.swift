@@ -22,5 +22,11 @@ public enum ContentHash {
         }
         return String(decoding: out, as: UTF8.self)
     }
-}
 
+    /// A 64-bit digest of `text` (the first 8 bytes of its SHA-256): a stable key for sets of
+    /// strings too many to hold whole.
+    public static func hash64(_ text: String) -> UInt64 {
+        let digest = SHA256.hash(data: Array(text.utf8))
+        return digest.withUnsafeBytes { raw in raw.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) } }
+    }
+}
