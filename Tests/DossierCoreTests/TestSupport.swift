@@ -30,6 +30,31 @@ final class TemporaryDirectory {
     func sub(_ relative: String) -> String { path + "/" + relative }
 }
 
+/// The repository's checkout (for samples/ and scripts/), and its Python scripts run from there.
+enum Repository {
+    /// Tests/DossierCoreTests/<file> -> the repository root.
+    static var root: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+
+    /// Runs `python3 ARGUMENTS` in the repository root (stdout and stderr together), or skips
+    /// when python3 is absent.
+    static func python(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") else { throw XCTSkip("python3 is not installed") }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = arguments
+        process.currentDirectoryURL = root
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+    }
+}
+
 /// Paths of the shared real-world corpora, or a skip when they are absent (a user's clone).
 enum SharedCorpora {
     static var root: String {
