@@ -108,7 +108,8 @@ enum DossierCLI {
 
     /// Runs `dossier arguments...`. Output goes to files rather than pipes, so a large output can
     /// never fill a pipe and block the child; a run longer than `timeout` is killed and fails the test.
-    static func run(_ arguments: [String], timeout: TimeInterval = 60,
+    /// `environment` is added to this process's (e.g. `DOSSIER_FAULT`, see `FaultPoint`).
+    static func run(_ arguments: [String], timeout: TimeInterval = 60, environment: [String: String] = [:],
                     file: StaticString = #filePath, line: UInt = #line) throws -> Outcome {
         let scratch = try TemporaryDirectory()
         let outPath = scratch.sub("stdout"), errPath = scratch.sub("stderr")
@@ -117,6 +118,7 @@ enum DossierCLI {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try binary)
         process.arguments = arguments
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
         try process.run()

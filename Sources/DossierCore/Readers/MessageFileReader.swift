@@ -7,9 +7,10 @@ public struct MessageFileReader: MessageReader {
     private let limit: Int
     private var done = false
 
-    public init(path: String, mailbox: String, folder: String = "", maxMessageBytes: Int = ReaderLimits.maxMessageBytes) {
+    public init(path: String, mailbox: String, folder: String = "", flags: String = "",
+                maxMessageBytes: Int = ReaderLimits.maxMessageBytes) {
         self.path = path
-        self.location = MessageLocation(mailbox: mailbox, path: path, folder: folder)
+        self.location = MessageLocation(mailbox: mailbox, path: path, folder: folder, flags: flags)
         self.limit = maxMessageBytes
     }
 

@@ -14,6 +14,9 @@ public struct MessageSource: Sendable, Hashable {
         case maildirFolder
         /// One file holding one message (.eml or any other regular file), possibly gzip-compressed.
         case messageFile
+        /// One message file of a Maildir folder, read on its own (the drop folder hands over
+        /// each file it will move): its flags come from its name, as `MaildirReader` reads them.
+        case maildirMessage
     }
 
     public var kind: Kind
@@ -36,7 +39,7 @@ public struct MessageSource: Sendable, Hashable {
         self.folder = folder
         self.gzip = gzip
         self.byteSize = byteSize
-        self.messageFiles = messageFiles ?? (kind == .messageFile ? 1 : 0)
+        self.messageFiles = messageFiles ?? (kind == .messageFile || kind == .maildirMessage ? 1 : 0)
     }
 
     /// Opens a streaming reader over this source.
@@ -52,6 +55,9 @@ public struct MessageSource: Sendable, Hashable {
         case .messageFile:
             // Gzip is recognised by its magic bytes when the file is read.
             return MessageFileReader(path: path, mailbox: mailbox, folder: folder)
+        case .maildirMessage:
+            let name = path.split(separator: "/").last.map(String.init) ?? path
+            return MessageFileReader(path: path, mailbox: mailbox, folder: folder, flags: MaildirReader.flags(fromFileName: name))
         }
     }
 }
