@@ -13,7 +13,8 @@ struct Dossier: ParsableCommand {
             an unknown record or a message that cannot be filed by hand); \
             3 the archive is missing, \
             corrupt or from a newer Dossier; 4 interrupted (Ctrl-C; run the same import again to \
-            resume); 5 verification found problems (dossier verify); 64 bad command-line usage.
+            resume); 5 verification found problems (dossier verify); 6 another run is writing to \
+            the archive; 7 import --drop completed and quarantined something; 64 bad command-line usage.
             """,
         subcommands: [Import.self, Search.self, Show.self, Report.self, CRM.self, ThreadCommand.self, ClientCommand.self,
                       Why.self, Assign.self, Unassign.self, Rematch.self, ExportCommand.self, Verify.self, KeyCommand.self]
