@@ -176,7 +176,8 @@ public struct DropFolder: Sendable {
     // MARK: Filing the files away
 
     /// Moves one file to `bin/day/` (same relative path), never over an existing file: a taken
-    /// name gets "-2", "-3", ... before its extensions. With a reason (quarantine), a `.reason`
+    /// name gets "-2", "-3", ... before its extensions (the caller holds the writer lock, so no
+    /// other run moves files meanwhile). With a reason (quarantine), a `.reason`
     /// text file is written beside it. Both directories are fsynced: the move survives a power
     /// loss. Returns the destination, relative to the drop folder.
     public func move(_ item: Item, to bin: Bin, day: String, reason: String? = nil) throws -> String {
@@ -197,19 +198,14 @@ public struct DropFolder: Sendable {
         if let reason {
             try Self.writeDurably(directory + "/" + candidate + ".reason", Array((reason + "\n").utf8))
         }
-        // link + unlink rather than rename: rename would replace a file that appeared meanwhile.
-        let linked = FileSystemName.bytes(source).withUnsafeBufferPointer { from in
-            FileSystemName.bytes(target).withUnsafeBufferPointer { to in link(from.baseAddress!, to.baseAddress!) }
+        // One atomic rename, so that a kill never leaves the file in both places (a link and an
+        // unlink would, and the next run would read it again). It cannot replace a file that
+        // appeared since the check above: only the holder of the writer lock moves files here.
+        let renamed = FileSystemName.bytes(source).withUnsafeBufferPointer { from in
+            FileSystemName.bytes(target).withUnsafeBufferPointer { to in rename(from.baseAddress!, to.baseAddress!) }
         }
-        if linked != 0 {
-            let code = errno
-            if code == EEXIST { return try move(item, to: bin, day: day, reason: reason) }
-            throw StoreError.io(path: target, errno: code)
-        }
+        guard renamed == 0 else { throw StoreError.io(path: target, errno: errno) }
         try Self.syncDirectory(directory)
-        guard FileSystemName.bytes(source).withUnsafeBufferPointer({ unlink($0.baseAddress!) }) == 0 else {
-            throw StoreError.io(path: source, errno: errno)
-        }
         try Self.syncDirectory(String(source[..<(source.lastIndex(of: "/") ?? source.endIndex)]))
         try FaultPoint.check(.afterDropMove)
         return binRelative + "/" + candidate
