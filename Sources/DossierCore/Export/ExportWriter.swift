@@ -289,10 +289,19 @@ final class StreamedFile {
     func append(_ bytes: [UInt8]) throws {
         hasher.update(data: bytes)
         size += Int64(bytes.count)
-        buffer.append(contentsOf: bytes)
         keptBytes?.append(contentsOf: bytes)
-        if buffer.count >= 1 << 20 { try drain() }
+        // A large piece (a big message in the mbox) goes straight to the file: copied into the
+        // buffer, it would grow the buffer to its size for the rest of the export.
+        if bytes.count >= Self.bufferBytes {
+            try drain()
+            try writeAll(bytes)
+            return
+        }
+        buffer.append(contentsOf: bytes)
+        if buffer.count >= Self.bufferBytes { try drain() }
     }
+
+    private static let bufferBytes = 1 << 20
 
     /// Writes what is left, hands the file to the sink; its size and SHA-256.
     func finish() throws -> (Int64, String) {
@@ -325,7 +334,12 @@ final class StreamedFile {
     }
 
     private func drain() throws {
-        try buffer.withUnsafeBytes { raw in
+        try writeAll(buffer)
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    private func writeAll(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { raw in
             var done = 0
             while done < raw.count {
                 let n = write(fd, raw.baseAddress! + done, raw.count - done)
@@ -336,7 +350,6 @@ final class StreamedFile {
                 done += n
             }
         }
-        buffer.removeAll(keepingCapacity: true)
     }
 }
 
