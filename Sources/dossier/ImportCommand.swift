@@ -69,8 +69,16 @@ struct Import: ParsableCommand {
             let interrupt = InterruptHandler { cancellation.cancel() }
             defer { interrupt.restore() }
             let bar = (!quiet && !json && stderrIsTerminal) ? ProgressBar() : nil
-            // No bar, no progress callback: the importer then skips sizing Maildir files for it.
-            let ledger = try importer.run(cancellation: cancellation, progress: bar.map { bar in { bar.update($0) } })
+            // Not on a terminal (cron, a systemd service): periodic one-line summaries in the log.
+            let log = (!quiet && !stderrIsTerminal) ? ProgressLog(command: "import") : nil
+            var progress: ((ImportProgress) -> Void)?
+            if let bar {
+                progress = { bar.update($0) }
+            } else if let log {
+                progress = { log.update($0) }
+            }
+            // No progress callback: the importer then skips sizing Maildir files for it.
+            let ledger = try importer.run(cancellation: cancellation, progress: progress)
             bar?.finish()
             return ledger
         }
