@@ -118,7 +118,8 @@ final class DryRunOutput: @unchecked Sendable {
                       : "\nAlready in the archive, re-filed by this import:\n")
             }
             // A quarantined input has no subject: its path says what it is, its end most of all.
-            let path = displayWidth(row.path) > 40 ? "…" + String(row.path.suffix(39)) : row.path
+            let shown = CheckText.displayPath(row.path)
+            let path = displayWidth(shown) > 40 ? "…" + String(shown.suffix(39)) : shown
             table?.add([tableDate(row.received), row.from ?? "-", row.subject ?? (row.status == "quarantined" ? path : ""),
                         recordList(row.records), row.context ?? "-", row.statusText])
         case .csv:
