@@ -9,7 +9,13 @@ struct Import: ParsableCommand {
             A directory is read the way you mean it: folders holding cur/ and new/ as Maildir, files \
             starting with a "From " line as mbox, .gz through zlib, every other file as one message \
             (files that are not messages are quarantined with a reason). Sources are never modified. \
-            Importing the same mail again stores nothing new: the ledger counts it as duplicate.
+            Importing the same mail again stores nothing new: the ledger counts it as duplicate. \
+            Mailboxes: a file given is named after itself (bob.mbox -> bob), a Maildir after its \
+            directory, and a plain directory given is a folder of mailboxes: each mbox file, Maildir \
+            and subfolder in it is a mailbox named after it (DIR/<mailbox>/...), single-message files \
+            directly in it are the directory's own. --mailbox NAME records everything under NAME. \
+            `dossier check PATH...` shows the mapping (and, with --crm, each mailbox's users and groups) \
+            before anything is imported.
             """
     )
 
@@ -18,7 +24,7 @@ struct Import: ParsableCommand {
     @Argument(help: "Mail to import: mbox files, Maildir folders, .eml files or directories of them.")
     var paths: [String]
 
-    @Option(help: "Record every message under this mailbox name (default: derived from each path).")
+    @Option(help: "Record every message under this mailbox name (default: each file, Maildir or directory entry is a mailbox named after it).")
     var mailbox: String?
 
     @Option(name: .customLong("folders"), help: ArgumentHelp("Only read folders matching this glob (repeatable), e.g. 'INBOX' or 'Clients/*'.", valueName: "glob"))
