@@ -10,7 +10,7 @@ struct Dossier: ParsableCommand {
         discussion: """
             Exit codes: 0 success; 1 the run failed (archive I/O, see the message); 2 bad input \
             (a path that does not exist, a bad query, an unknown key, a CRM directory with errors, \
-            an unknown record or a message that cannot be filed by hand; dossier check found errors); \
+            an unknown record or a message that cannot be filed by hand); \
             3 the archive is missing, \
             corrupt or from a newer Dossier; 4 interrupted (Ctrl-C; run the same import again to \
             resume); 5 verification found problems (dossier verify); 64 bad command-line usage.
