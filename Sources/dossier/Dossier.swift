@@ -16,15 +16,22 @@ struct Dossier: ParsableCommand {
             resume); 5 verification found problems (dossier verify); 6 another run is writing to \
             the archive; 7 import --drop completed and quarantined something; 64 bad command-line usage.
             """,
+        version: versionText,
         subcommands: [Import.self, Search.self, Show.self, Report.self, CRM.self, ThreadCommand.self, ClientCommand.self,
-                      Why.self, Assign.self, Unassign.self, Rematch.self, ExportCommand.self, Verify.self, KeyCommand.self]
+                      Why.self, Assign.self, Unassign.self, Rematch.self, ExportCommand.self, Verify.self, KeyCommand.self,
+                      Check.self]
     )
 
-    /// What exports record as the tool that made them.
-    static let versionText = "dossier 0.7.0-dev"
+    /// The release this source tree is.
+    static let version = "0.7.0-dev"
+
+    /// `dossier --version`, and what exports record as the tool that made them: the version and,
+    /// in a build made by scripts/package from a git checkout, the commit it was built from.
+    static let versionText = "dossier \(version)" + (BuildStamp.revision.map { " (\($0))" } ?? "")
 
     /// The entry point: ArgumentParser's, after one rewrite of the command line.
     static func main() {
+        DossierLogging.bootstrap()
         main(Array(bareArchiveSpelledOut(CommandLine.arguments.dropFirst())))
     }
 

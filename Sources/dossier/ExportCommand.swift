@@ -65,7 +65,14 @@ struct ExportCommand: ParsableCommand {
                 do { writer.signingKey = try ExportSigning.privateKey(pem: text) } catch { fail("\(sign): \(error)", Exit.badInput) }
             }
             let bar = (!json && stderrIsTerminal) ? CountBar(noun: "messages") : nil
-            writer.progress = bar.map { bar in { bar.update($0, of: $1) } }
+            // Not on a terminal (cron, a service): periodic lines in the log instead.
+            let log = stderrIsTerminal ? nil : ProgressLog(command: "export")
+            let started = Date()
+            if let bar {
+                writer.progress = { bar.update($0, of: $1) }
+            } else if let log {
+                writer.progress = { log.update($0, of: $1, elapsed: Date().timeIntervalSince(started)) }
+            }
             defer { bar?.finish() }
             let destination = out ?? "-"
             let sink: ExportSink?

@@ -9,7 +9,13 @@ struct Import: ParsableCommand {
             A directory is read the way you mean it: folders holding cur/ and new/ as Maildir, files \
             starting with a "From " line as mbox, .gz through zlib, every other file as one message \
             (files that are not messages are quarantined with a reason). Sources are never modified. \
-            Importing the same mail again stores nothing new: the ledger counts it as duplicate.
+            Importing the same mail again stores nothing new: the ledger counts it as duplicate. \
+            Mailboxes: a file given is named after itself (bob.mbox -> bob), a Maildir after its \
+            directory, and a plain directory given is a folder of mailboxes: each mbox file, Maildir \
+            and subfolder in it is a mailbox named after it (DIR/<mailbox>/...), single-message files \
+            directly in it are the directory's own. --mailbox NAME records everything under NAME. \
+            `dossier check PATH...` shows the mapping (and, with --crm, each mailbox's users and groups) \
+            before anything is imported.
             """
     )
 
@@ -25,7 +31,7 @@ struct Import: ParsableCommand {
     @Option(help: ArgumentHelp("With --drop: seconds a file's size and time must stay the same to be taken (default 5).", valueName: "seconds"))
     var settle: Double?
 
-    @Option(help: "Record every message under this mailbox name (default: derived from each path).")
+    @Option(help: "Record every message under this mailbox name (default: each file, Maildir or directory entry is a mailbox named after it).")
     var mailbox: String?
 
     @Option(name: .customLong("folders"), help: ArgumentHelp("Only read folders matching this glob (repeatable), e.g. 'INBOX' or 'Clients/*'.", valueName: "glob"))
@@ -85,8 +91,16 @@ struct Import: ParsableCommand {
             let interrupt = InterruptHandler { cancellation.cancel() }
             defer { interrupt.restore() }
             let bar = (!quiet && !json && stderrIsTerminal) ? ProgressBar() : nil
-            // No bar, no progress callback: the importer then skips sizing Maildir files for it.
-            let ledger = try importer.run(cancellation: cancellation, progress: bar.map { bar in { bar.update($0) } })
+            // Not on a terminal (cron, a systemd service): periodic one-line summaries in the log.
+            let log = (!quiet && !stderrIsTerminal) ? ProgressLog(command: "import") : nil
+            var progress: ((ImportProgress) -> Void)?
+            if let bar {
+                progress = { bar.update($0) }
+            } else if let log {
+                progress = { log.update($0) }
+            }
+            // No progress callback: the importer then skips sizing Maildir files for it.
+            let ledger = try importer.run(cancellation: cancellation, progress: progress)
             bar?.finish()
             return ledger
         }

@@ -74,6 +74,8 @@ final class DryRunOutput: @unchecked Sendable {
     private var table: StreamingTable?
     private var rows = 0
     private var statuses: [String: Int] = [:]
+    /// Rows per mailbox, in the order first read: the mapping of paths to mailboxes, made visible.
+    private var mailboxes: [(name: String, rows: Int)] = []
     private var update: String?
     private var buffer: [UInt8] = []
 
@@ -99,6 +101,13 @@ final class DryRunOutput: @unchecked Sendable {
     func add(_ row: ImportPreviewRow) {
         if row.update == nil {
             statuses[row.status, default: 0] += 1
+            if let last = mailboxes.indices.last, mailboxes[last].name == row.mailbox {
+                mailboxes[last].rows += 1
+            } else if let index = mailboxes.firstIndex(where: { $0.name == row.mailbox }) {
+                mailboxes[index].rows += 1
+            } else {
+                mailboxes.append((row.mailbox, 1))
+            }
         }
         switch format {
         case .table:
@@ -109,7 +118,8 @@ final class DryRunOutput: @unchecked Sendable {
                       : "\nAlready in the archive, re-filed by this import:\n")
             }
             // A quarantined input has no subject: its path says what it is, its end most of all.
-            let path = displayWidth(row.path) > 40 ? "…" + String(row.path.suffix(39)) : row.path
+            let shown = CheckText.displayPath(row.path)
+            let path = displayWidth(shown) > 40 ? "…" + String(shown.suffix(39)) : shown
             table?.add([tableDate(row.received), row.from ?? "-", row.subject ?? (row.status == "quarantined" ? path : ""),
                         recordList(row.records), row.context ?? "-", row.statusText])
         case .csv:
@@ -124,7 +134,7 @@ final class DryRunOutput: @unchecked Sendable {
     }
 
     func finish(_ ledger: RunLedger) throws {
-        let summary = Self.summary(ledger, statuses: statuses)
+        let summary = Self.summary(ledger, statuses: statuses, mailboxes: mailboxes)
         switch format {
         case .table:
             if !quiet { write((rows > 0 ? "\n" : "") + summary) }
@@ -140,13 +150,16 @@ final class DryRunOutput: @unchecked Sendable {
         flush()
     }
 
-    static func summary(_ ledger: RunLedger, statuses: [String: Int]) -> String {
+    static func summary(_ ledger: RunLedger, statuses: [String: Int], mailboxes: [(name: String, rows: Int)] = []) -> String {
         var lines = LedgerText.render(ledger).split(separator: "\n").map(String.init)
         lines[0] = "Dry run (\(ledger.status)): nothing was written to the archive"
         let order = ["filed", "unassigned", "internal", "noise", "excluded", "quarantined", "duplicate"]
         let known = order.compactMap { key in statuses[key].map { "\(key) \(grouped($0))" } }
         let rest = statuses.keys.filter { !order.contains($0) }.sorted().map { "\($0) \(grouped(statuses[$0]!))" }
         if !(known + rest).isEmpty { lines.insert("  status       " + (known + rest).joined(separator: ", "), at: 1) }
+        if !mailboxes.isEmpty {
+            lines.insert("  mailboxes    " + mailboxes.map { "\(oneLine($0.name)) \(grouped($0.rows))" }.joined(separator: ", "), at: 2)
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 

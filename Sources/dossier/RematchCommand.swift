@@ -35,6 +35,11 @@ struct Rematch: ParsableCommand {
             var options = RematchOptions()
             options.dryRun = dryRun
             if let workers { options.workers = workers }
+            // Not on a terminal (cron, a service): periodic progress lines in the log.
+            if !stderrIsTerminal {
+                let log = ProgressLog(command: "rematch")
+                options.progress = { log.update($0, of: $1, elapsed: $2) }
+            }
             options.commandLine = CommandLine.arguments
             return try Rematcher(archive: openArchive(archiveOptions), options: options).run()
         }

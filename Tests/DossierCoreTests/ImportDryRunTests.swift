@@ -89,7 +89,8 @@ final class ImportDryRunTests: XCTestCase {
         XCTAssertTrue(lines[3].contains("/new/c.eml  "), "a quarantined input shows the end of its path: \(lines[3])")
         XCTAssertTrue(lines[3].hasSuffix("quarantined (no header block)"), lines[3])
         XCTAssertTrue(table.text.contains("\nDry run (completed): nothing was written to the archive\n"
-                                          + "  status       filed 2, internal 1, quarantined 1, duplicate 1\n  read         5\n"), table.text)
+                                          + "  status       filed 2, internal 1, quarantined 1, duplicate 1\n"
+                                          + "  mailboxes    alice 5\n  read         5\n"), table.text)
         XCTAssertEqual(try FilingFixture.snapshot(fixture.archive).content, before.content)
 
         let real = try DossierCLI.run(["import", new, "--mailbox", "alice", "--json", "--archive", fixture.archive])

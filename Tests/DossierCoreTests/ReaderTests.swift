@@ -290,8 +290,12 @@ final class ReaderTests: XCTestCase {
         // In a plain tree an mbox's folder is its relative path without extensions.
         try dir.write("tree/Clients/acme.mbox", "\(envelope)\nSubject: a\n\n")
         try dir.write("tree/Other/x.mbox", "\(envelope)\nSubject: x\n\n")
-        let tree = try SourcePlanner.plan(paths: [dir.sub("tree")], folderGlobs: ["Clients/*"])
+        // One user's tree (--mailbox): folders are relative to the directory given.
+        let tree = try SourcePlanner.plan(paths: [dir.sub("tree")], mailbox: "alice", folderGlobs: ["Clients/*"])
         XCTAssertEqual(tree.sources.map(\.folder), ["Clients/acme"])
+        // Without --mailbox the directory is a folder of mailboxes: Clients/ is a mailbox, acme its folder.
+        let mailboxes = try SourcePlanner.plan(paths: [dir.sub("tree")], folderGlobs: ["acme"])
+        XCTAssertEqual(mailboxes.sources.map { "\($0.mailbox) \($0.folder)" }, ["Clients acme"])
         // A file named on the command line is read whatever the globs.
         XCTAssertEqual(try SourcePlanner.plan(paths: [dir.sub("tree/Other/x.mbox")], folderGlobs: ["Clients/*"]).sources.count, 1)
     }
@@ -311,15 +315,19 @@ final class ReaderTests: XCTestCase {
         try dir.write("in/h.mbox", "")
         let plan = try SourcePlanner.plan(paths: [dir.sub("in")])
         let summary = plan.sources.map { "\($0.kind.rawValue) \($0.mailbox) [\($0.folder)] gz=\($0.gzip) \(SourcePlanner.baseName($0.path))" }
+        // A directory given is a folder of mailboxes: each mbox file, Maildir and subfolder is a
+        // mailbox named after it; single-message files directly in it are the directory's own.
+        // (Before, every mbox and subfolder landed in mailbox "in", which gave per-user exports the
+        // wrong users and access groups.)
         XCTAssertEqual(summary, [
             "messageFile in [] gz=false a.eml",
-            "mbox in [b] gz=false b.txt",
+            "mbox b [] gz=false b.txt",
             "maildirFolder box [INBOX] gz=false box",
-            "mbox in [c] gz=true c.gz",
+            "mbox c [] gz=true c.gz",
             "messageFile in [] gz=true d.eml.gz",
             "messageFile in [] gz=false e.bin",
-            "mbox in [h] gz=false h.mbox",
-            "messageFile in [sub] gz=false f",
+            "mbox h [] gz=false h.mbox",
+            "messageFile sub [] gz=false f",
         ])
         XCTAssertTrue(plan.sources.allSatisfy { $0.path.hasPrefix("/") })
         XCTAssertEqual(plan.totalBytes, plan.sources.reduce(0) { $0 + $1.byteSize })

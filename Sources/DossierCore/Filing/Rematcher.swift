@@ -7,6 +7,9 @@ public struct RematchOptions: Sendable {
     public var dryRun = false
     /// Parsing threads; defaults to the machine's cores.
     public var workers: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// Called from the parsing threads with (messages handed out so far, messages in all, seconds
+    /// since the start), for a progress display or log; it must be thread-safe.
+    public var progress: (@Sendable (Int, Int, Double) -> Void)?
     /// Changed messages per write transaction.
     public var batchSize = 1000
     /// The command line, recorded with the run.
@@ -271,6 +274,8 @@ public final class Rematcher {
         let next = WorkCounter(limit: messages.count)
         let archive = self.archive
         let noise = FilingStatus.noise.rawValue
+        let progress = options.progress
+        let started = Date()
         let group = DispatchGroup()
         for _ in 0..<max(1, options.workers) {
             group.enter()
@@ -278,6 +283,7 @@ public final class Rematcher {
                 defer { group.leave() }
                 let profiles = AddressProfiles()
                 while let range = next.take(32) {
+                    progress?(range.upperBound, messages.count, Date().timeIntervalSince(started))
                     for index in range {
                         let message = messages[index]
                         if message.filing == noise { continue }

@@ -46,6 +46,24 @@ public struct ImportProgress: Sendable {
     public var sourceBytesDone: Int64
     public var totalBytes: Int64
     public var elapsed: Double
+    /// What the run has committed so far (the ledger's counts at the last commit).
+    public var stored = 0
+    public var duplicate = 0
+    public var excluded = 0
+    public var quarantined = 0
+
+    public init(read: Int, bytes: Int64, sourceBytesDone: Int64, totalBytes: Int64, elapsed: Double,
+                stored: Int = 0, duplicate: Int = 0, excluded: Int = 0, quarantined: Int = 0) {
+        self.read = read
+        self.bytes = bytes
+        self.sourceBytesDone = sourceBytesDone
+        self.totalBytes = totalBytes
+        self.elapsed = elapsed
+        self.stored = stored
+        self.duplicate = duplicate
+        self.excluded = excluded
+        self.quarantined = quarantined
+    }
 }
 
 /// Runs an import: sources -> parse (all cores) -> classify -> store (one writer), in read
@@ -312,7 +330,8 @@ public final class Importer {
                 lastProgress = Date()
                 progress(ImportProgress(read: ledger.read + pending.count, bytes: ledger.bytes,
                                         sourceBytesDone: progressState.get(), totalBytes: plan.totalBytes,
-                                        elapsed: Date().timeIntervalSince(started)))
+                                        elapsed: Date().timeIntervalSince(started), stored: ledger.stored,
+                                        duplicate: ledger.duplicate, excluded: ledger.excluded, quarantined: ledger.quarantined))
             }
         }
         if failure == nil {

@@ -62,9 +62,42 @@ public struct MessageSource: Sendable, Hashable {
     }
 }
 
+/// Which mailbox the mail under one path is recorded in, and by which rule: what `dossier check`
+/// and `import --dry-run` show, so that the access groups staff.csv gives can be checked before
+/// anything is imported.
+public struct MailboxMapping: Sendable, Hashable, Codable {
+    public enum Rule: String, Sendable, Hashable, Codable {
+        /// `--mailbox NAME` named it.
+        case option
+        /// A file given on the command line: its name without extensions.
+        case fileName = "file_name"
+        /// A Maildir given on the command line: its directory's name.
+        case maildir
+        /// An entry (mbox file, Maildir or subfolder) of a directory given on the command line:
+        /// the entry's name (without extensions for a file).
+        case entry
+        /// Single-message files directly inside a directory given on the command line: the
+        /// directory's own name.
+        case looseFiles = "loose_files"
+    }
+
+    /// The file or directory whose mail goes to `mailbox` (absolute).
+    public var path: String
+    public var mailbox: String
+    public var rule: Rule
+
+    public init(path: String, mailbox: String, rule: Rule) {
+        self.path = path
+        self.mailbox = mailbox
+        self.rule = rule
+    }
+}
+
 /// What `dossier import PATH...` will read, decided before reading starts.
 public struct SourcePlan: Sendable {
     public var sources: [MessageSource]
+    /// How the paths given map to mailboxes, in plan order (one entry per mailbox-naming path).
+    public var mappings: [MailboxMapping] = []
     public var totalBytes: Int64 { sources.reduce(0) { $0 + $1.byteSize } }
     /// A floor on the messages the sources hold, for sizing filters before reading: one per
     /// message file and one per 2 KiB of mbox (mail is larger).
@@ -72,7 +105,10 @@ public struct SourcePlan: Sendable {
         sources.reduce(0) { $0 + $1.messageFiles + ($1.kind == .mbox ? Int($1.byteSize / 2048) : 0) }
     }
 
-    public init(sources: [MessageSource]) { self.sources = sources }
+    public init(sources: [MessageSource], mappings: [MailboxMapping] = []) {
+        self.sources = sources
+        self.mappings = mappings
+    }
 }
 
 /// Turns the paths a user gives to `import` into sources, the way the user means them:
@@ -93,13 +129,20 @@ public struct SourcePlan: Sendable {
 ///   and new/ (dot files, maildirfolder, maildirsize, subscriptions, dovecot*, courierimap*) is
 ///   skipped; any other file there is read as a loose message of that folder (notmuch keeps mail
 ///   so), rather than silently left behind.
-/// - **Mailbox**: `--mailbox`, else derived: an mbox or message file given directly is named by its
-///   file name without extensions (`work.mbox.gz` -> "work"); a Maildir by its root directory's
-///   name; any other directory by its own name. A Maildir found inside a plain directory tree is
-///   a mailbox of its own, named after its directory.
+/// - **Mailbox** (`SourcePlan.mappings` records each decision): `--mailbox NAME` names every
+///   source. Else an mbox or message file given directly is named by its file name without
+///   extensions (`work.mbox.gz` -> "work"), a Maildir given directly by its directory's name, and
+///   a plain directory given directly is a folder of mailboxes, `DIR/<mailbox>...`: each mbox
+///   file in it is a mailbox named after the file (`bob.mbox` -> "bob"), each Maildir or
+///   subfolder a mailbox named after the directory (everything below it, Maildirs included, is
+///   that mailbox's), and single-message files lying directly in it belong to a mailbox named
+///   after the directory itself. A folder of per-user exports thus gives per-user mailboxes,
+///   which staff.csv's `mailbox` column maps to users and access groups; one user's tree of
+///   folders is imported with `--mailbox NAME`.
 /// - **Folder**: Maildir folders as above; inside a plain directory tree an mbox's folder is its
 ///   relative path without extensions (`Clients/acme.mbox` -> "Clients/acme") and a message file's
-///   folder is its directory's relative path ("" at the top). A file given directly has no folder.
+///   folder is its directory's relative path, both relative to the mailbox's directory ("" at its
+///   top). A file given directly, or an mbox that is a mailbox of its own, has no folder.
 /// - **--folders GLOB**: fnmatch(3) without FNM_PATHNAME on the folder name (so `Clients/*` also
 ///   matches `Clients/A/B`); it filters folders found inside directories. Files given directly on
 ///   the command line are always read: the user named them.
@@ -134,16 +177,26 @@ public enum SourcePlanner {
             guard let info = DirectoryListing.info(path) else { continue }
             if info.isDirectory {
                 walk.visited.insert(DirectoryID(device: info.device, inode: info.inode))
-                if isMaildir(path) {
-                    try walk.maildir(root: path, mailbox: mailbox ?? baseName(path))
+                if let mailbox {
+                    walk.mappings.append(MailboxMapping(path: path, mailbox: mailbox, rule: .option))
+                    if isMaildir(path) {
+                        try walk.maildir(root: path, mailbox: mailbox)
+                    } else {
+                        try walk.tree(path, relative: "", mailbox: mailbox, top: true)
+                    }
+                } else if isMaildir(path) {
+                    walk.mappings.append(MailboxMapping(path: path, mailbox: baseName(path), rule: .maildir))
+                    try walk.maildir(root: path, mailbox: baseName(path))
                 } else {
-                    try walk.tree(path, relative: "", mailbox: mailbox ?? baseName(path))
+                    try walk.mailboxes(in: path)
                 }
             } else {
-                walk.file(path, size: info.size, mailbox: mailbox ?? strippingExtensions(baseName(path)), folder: "", filtered: false)
+                let name = mailbox ?? strippingExtensions(baseName(path))
+                walk.mappings.append(MailboxMapping(path: path, mailbox: name, rule: mailbox == nil ? .fileName : .option))
+                walk.file(path, size: info.size, mailbox: name, folder: "", filtered: false)
             }
         }
-        return SourcePlan(sources: walk.sources)
+        return SourcePlan(sources: walk.sources, mappings: walk.mappings)
     }
 
     /// The checks `plan` makes of the paths it is given, without walking them: each exists, is a
@@ -250,6 +303,7 @@ private struct Walk {
     let globs: [String]
     let measuringMaildirs: Bool
     var sources: [MessageSource] = []
+    var mappings: [MailboxMapping] = []
     var visited: Set<DirectoryID> = []
 
     init(mailbox: String?, globs: [String], measuringMaildirs: Bool) {
@@ -279,12 +333,59 @@ private struct Walk {
                                      folder: folderName, gzip: gzip, byteSize: size))
     }
 
-    /// A plain directory: files sniffed one by one, subdirectories walked, Maildirs found in it
-    /// read as mailboxes of their own.
-    mutating func tree(_ directory: String, relative: String, mailbox: String) throws {
+    /// A plain directory given on the command line without `--mailbox`: a folder of mailboxes
+    /// (`DIR/<mailbox>...`, see `SourcePlanner`). Each mbox file, Maildir and subfolder is a
+    /// mailbox named after it; single-message files directly in it are the directory's own.
+    mutating func mailboxes(in directory: String) throws {
+        let entries = try DirectoryListing.entries(directory)
+        let own = SourcePlanner.baseName(directory)
+        var looseMapped = false
+        func mapLoose(_ walk: inout Walk) {
+            if !looseMapped { walk.mappings.append(MailboxMapping(path: directory, mailbox: own, rule: .looseFiles)) }
+            looseMapped = true
+        }
+        for entry in entries where !entry.name.hasPrefix(".") {
+            let path = directory + "/" + entry.name
+            switch entry.kind {
+            case .file, .symlinkToFile:
+                let size = DirectoryListing.info(path)?.size ?? 0
+                let isMbox = SourcePlanner.sniff(path).mbox || (size == 0 && SourcePlanner.hasMboxExtension(entry.name))
+                if isMbox {
+                    let name = SourcePlanner.strippingExtensions(entry.name)
+                    mappings.append(MailboxMapping(path: path, mailbox: name, rule: .entry))
+                    guard SourcePlanner.folderMatches("", globs: globs) else { continue }
+                    file(path, size: size, mailbox: name, folder: "", filtered: false)
+                } else {
+                    mapLoose(&self)
+                    file(path, size: size, mailbox: own, folder: "", filtered: true)
+                }
+            case .directory:
+                guard enter(path) else { continue }
+                mappings.append(MailboxMapping(path: path, mailbox: entry.name, rule: .entry))
+                if SourcePlanner.isMaildir(path) {
+                    try maildir(root: path, mailbox: entry.name)
+                } else {
+                    try tree(path, relative: "", mailbox: entry.name, top: false)
+                }
+            case .other:
+                // As in `tree`: planned so that reading it fails and the ledger records it.
+                guard SourcePlanner.folderMatches("", globs: globs) else { continue }
+                mapLoose(&self)
+                sources.append(MessageSource(kind: .messageFile, path: path, mailbox: own, folder: "", gzip: false, byteSize: 0))
+            case .symlinkToDirectory:
+                continue
+            }
+        }
+    }
+
+    /// A plain directory: files sniffed one by one, subdirectories walked; Maildirs found in it
+    /// belong to the same mailbox (their folders keep their own names).
+    /// - Parameter top: the directory was given on the command line (an error listing it is the
+    ///   user's to see at once, not a source that fails later).
+    mutating func tree(_ directory: String, relative: String, mailbox: String, top: Bool) throws {
         let entries: [DirectoryEntry]
         do { entries = try DirectoryListing.entries(directory) } catch {
-            if relative.isEmpty { throw error }
+            if top { throw error }
             // An unreadable subdirectory: plan it as a source that fails when read, so the
             // importer records it instead of silently missing it.
             sources.append(MessageSource(kind: .messageFile, path: directory, mailbox: mailbox, folder: relative, gzip: false, byteSize: 0))
@@ -299,9 +400,9 @@ private struct Walk {
             case .directory:
                 guard enter(path) else { continue }
                 if SourcePlanner.isMaildir(path) {
-                    try maildir(root: path, mailbox: self.mailbox ?? entry.name)
+                    try maildir(root: path, mailbox: mailbox)
                 } else {
-                    try tree(path, relative: childRelative, mailbox: mailbox)
+                    try tree(path, relative: childRelative, mailbox: mailbox, top: false)
                 }
             case .other:
                 // A FIFO, socket, device or dangling symlink: planned so that reading it fails
