@@ -26,6 +26,9 @@ struct ArchiveWriter {
     private let referenced: ReferencedIDs
     /// This run's noise by kind, kept as the writer changes it (see `NoiseTally`).
     let noiseTally = NoiseTally()
+    /// The writer's own pack, for held members it keeps (`PreparedMessage.heldMember`): written
+    /// at once (no buffer), so the bytes are in the file before the batch's sync and commit.
+    private let heldPack: PackWriter
 
     init(runID: Int64, filer: Filer, packs: PackStore, keepNoise: Bool, referenced: ReferencedIDs = ReferencedIDs()) {
         self.runID = runID
@@ -33,6 +36,7 @@ struct ArchiveWriter {
         self.keepNoise = keepNoise
         self.referenced = referenced
         self.filingStore = FilingStore(filer: filer)
+        self.heldPack = PackWriter(store: packs)
     }
 
     func write(_ item: PreparedItem, _ db: Database) throws -> ItemOutcome {
@@ -54,12 +58,12 @@ struct ArchiveWriter {
     }
 
     private func write(_ message: PreparedMessage, _ db: Database) throws -> ItemOutcome {
-        let existing: (id: Int64, status: String, firstRun: Int64, filing: String?, reason: String?)?
+        let existing: (id: Int64, status: String, firstRun: Int64, filing: String?, reason: String?, sha256: String)?
         let existingSQL = message.messageID == nil
-            ? "SELECT id, status, first_run, filing, filing_reason FROM message WHERE message_id IS NULL AND sha256 = ?"
-            : "SELECT id, status, first_run, filing, filing_reason FROM message WHERE message_id = ?"
+            ? "SELECT id, status, first_run, filing, filing_reason, sha256 FROM message WHERE message_id IS NULL AND sha256 = ?"
+            : "SELECT id, status, first_run, filing, filing_reason, sha256 FROM message WHERE message_id = ?"
         existing = try db.cachedStatement(sql: existingSQL).firstRow(binding: { $0.add(message.messageID ?? message.sha256) }) { row in
-            (row.int64(0), row.string(1) ?? "", row.int64(2), row.string(3), row.string(4))
+            (row.int64(0), row.string(1) ?? "", row.int64(2), row.string(3), row.string(4), row.string(5) ?? "")
         }
 
         // The thread rule can still exclude a reply in matched_only mode; decide before storing.
@@ -87,8 +91,20 @@ struct ArchiveWriter {
             }
         }
 
-        if let (id, status, firstRun, oldFiling, oldReason) = existing {
+        if let (id, status, firstRun, oldFiling, oldReason, firstSHA) = existing {
             try insertCopy(message, messageRowID: id, db)
+            if status == "stored", message.sha256 != firstSHA, let member = message.heldMember {
+                // Counted noise by itself, but other bytes of a stored message: a content of it.
+                if try !PackStore.contains(message.sha256, db) {
+                    let location = try heldPack.append(member)
+                    let pack = try packIDs.id(of: location.pack, db)
+                    try db.cachedStatement(sql: "INSERT OR IGNORE INTO blob (sha256, pack, offset, length) VALUES (?, ?, ?, ?)").run { row in
+                        row.add(message.sha256); row.add(pack); row.add(location.offset); row.add(location.length)
+                    }
+                }
+                try recordVariant(message, messageRowID: id, searchable: isSearchable(filingStatus: oldFiling), db)
+                return .duplicate
+            }
             switch decision {
             case .exclude(let reason):
                 return .excluded(reason: reason)
@@ -109,6 +125,10 @@ struct ArchiveWriter {
                 try fileStored(message, filing, messageRowID: id, db)
                 return .stored
             case .keep:
+                // Same Message-ID, other bytes: a content of its own, reachable like the first.
+                if status == "stored" && message.sha256 != firstSHA {
+                    try recordVariant(message, messageRowID: id, searchable: isSearchable(filingStatus: oldFiling), db)
+                }
                 return .duplicate
             }
         }
@@ -164,6 +184,31 @@ struct ArchiveWriter {
         case .noise: return keepNoise
         default: return true
         }
+    }
+
+    private func isSearchable(filingStatus: String?) -> Bool {
+        isSearchable(filingStatus.flatMap(FilingStatus.init(rawValue:)).map { FilingDecision(status: $0) })
+    }
+
+    /// Records a content a stored message had not had yet (its blob row is in already) as the
+    /// message's next `variant`, and indexes its text as a search row of its own when the
+    /// message is searchable (else `indexForSearch` does when the message becomes so).
+    private func recordVariant(_ message: PreparedMessage, messageRowID id: Int64, searchable: Bool, _ db: Database) throws {
+        let known = try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM variant WHERE message = ? AND sha256 = ?"),
+                                      arguments: [id, message.sha256]) ?? false
+        if known { return }
+        let number = (try Int64.fetchOne(db.cachedStatement(sql: "SELECT MAX(number) FROM variant WHERE message = ?"), arguments: [id]) ?? 1) + 1
+        try db.cachedStatement(sql: "INSERT INTO variant (message, number, sha256, indexed) VALUES (?, ?, ?, ?)")
+            .execute(arguments: [id, number, message.sha256, searchable])
+        guard searchable else { return }
+        try insertSearchRow(ContentVariants.searchRowID(message: id, number: number), message.search, db)
+    }
+
+    private func insertSearchRow(_ rowid: Int64, _ search: SearchColumns, _ db: Database) throws {
+        try db.cachedStatement(sql: """
+            INSERT INTO message_fts (rowid, subject, from_addr, to_addr, cc_addr, bcc_addr, body, attachment)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [rowid, search.subject, search.from, search.to, search.cc, search.bcc, search.body, search.attachment])
     }
 
     /// Saves the matches of a message just stored (its status is in its row already), and files
@@ -249,11 +294,18 @@ extension ArchiveWriter {
               let location = try PackStore.location(of: sha, db) else { return }
         let parsed = MessageParser.parse(try packs.readOriginal(at: location))
         let names = try String?.fetchAll(db, sql: "SELECT name FROM attachment WHERE message = ? ORDER BY id", arguments: [id]).compactMap { $0 }
-        let search = MessagePreparer.searchColumns(parsed, attachmentNames: names)
-        try db.cachedStatement(sql: """
-            INSERT INTO message_fts (rowid, subject, from_addr, to_addr, cc_addr, bcc_addr, body, attachment)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [id, search.subject, search.from, search.to, search.cc, search.bcc, search.body, search.attachment])
+        try insertSearchRow(id, MessagePreparer.searchColumns(parsed, attachmentNames: names), db)
+        // Its other contents, recorded while it waited (their attachments have no rows: their
+        // names are the variant's own, read again from its original).
+        for row in try Row.fetchAll(db, sql: "SELECT number, sha256 FROM variant WHERE message = ? AND indexed = 0", arguments: [id]) {
+            let sha: String = row[1]
+            guard let location = try PackStore.location(of: sha, db) else { continue }
+            let variant = MessageParser.parse(try packs.readOriginal(at: location), attachmentData: false)
+            let variantNames = variant.attachments.compactMap(\.fileName)
+            try insertSearchRow(ContentVariants.searchRowID(message: id, number: row[0]),
+                                MessagePreparer.searchColumns(variant, attachmentNames: variantNames), db)
+            try db.execute(sql: "UPDATE variant SET indexed = 1 WHERE message = ? AND number = ?", arguments: [id, row[0] as Int64])
+        }
     }
 
     /// End of an import: the replies that waited in vain for a filed parent are excluded for
@@ -275,6 +327,9 @@ extension ArchiveWriter {
                 }
                 // Another stored row with these very bytes would have their Message-ID, which is
                 // this row's (unique); so only rows without one can share the original.
+                // Its other contents go with it (never indexed: it was not searchable).
+                try db.execute(sql: "DELETE FROM blob WHERE sha256 IN (SELECT sha256 FROM variant WHERE message = ?)", arguments: [id])
+                try db.execute(sql: "DELETE FROM variant WHERE message = ?", arguments: [id])
                 try db.execute(sql: """
                     DELETE FROM blob WHERE sha256 = (SELECT sha256 FROM message WHERE id = ?)
                       AND NOT EXISTS (SELECT 1 FROM message WHERE message_id IS NULL AND sha256 = blob.sha256
