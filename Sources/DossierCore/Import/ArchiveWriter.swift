@@ -308,43 +308,79 @@ extension ArchiveWriter {
         }
     }
 
-    /// End of an import: the replies that waited in vain for a filed parent are excluded for
-    /// good, with no content, as the spec wants: in matched_only mode those no rule matched
-    /// (reason `unmatched`), and, when noise is counted only, those whose weak noise signals no
-    /// thread outranked (reason `noise`). Their rows lose their content and their original is no
-    /// longer indexed. Returns how many of each, so the ledger can move them from stored to excluded.
-    func purgeWaitingReplies(_ db: Database) throws -> [(reason: String, count: Int)] {
-        var purged: [(reason: String, count: Int)] = []
+    /// End of an import, part 1: the replies this run stored that no rule filed and that a
+    /// parent could still file by thread (in matched_only mode those no rule matched, reason
+    /// `unmatched`; when noise is counted only, those whose weak noise signals no thread
+    /// outranked, reason `noise`) keep their content, unsearchable, until `until`: a later run
+    /// may bring the parent, and then `propagateAdditions` files them, so the outcome does not
+    /// depend on how mail is split into runs. Returns how many of each, so the ledger can move
+    /// them from stored to excluded (what they are unless a parent comes).
+    func holdWaitingReplies(_ db: Database, until: Date) throws -> [(reason: String, count: Int)] {
+        var held: [(reason: String, count: Int)] = []
+        for (reason, filing) in waitingConditions(keepNoise: keepNoise) {
+            try db.execute(sql: """
+                INSERT OR REPLACE INTO waiting_reply (message, run, until)
+                SELECT id, ?, ? FROM message WHERE first_run = ? AND status = 'stored' AND \(filing)
+                """, arguments: [runID, Int64(until.timeIntervalSince1970.rounded(.up)), runID])
+            held.append((reason, db.changesCount))
+        }
+        return held
+    }
+
+    /// End of an import, part 2: replies whose time is up (`holdWaitingReplies`) and that are
+    /// still waiting are excluded for good, with no content, as the spec wants: their rows lose
+    /// their content and their original is no longer kept. Those a thread filed meanwhile, or
+    /// that a rematch decided otherwise, only leave the waiting list. An unmatched reply is
+    /// purged only while the directory in force is matched_only, and weak noise only while noise
+    /// is counted only: otherwise it keeps its content, as a rematch keeps it.
+    func purgeExpiredReplies(_ db: Database, now: Date, matchedOnly: Bool) throws {
+        let due = try Row.fetchAll(db, sql: """
+            SELECT w.message, m.status, m.filing, m.filing_reason, m.noise_decisive
+            FROM waiting_reply w JOIN message m ON m.id = w.message WHERE w.until <= ? ORDER BY w.message
+            """, arguments: [Int64(now.timeIntervalSince1970.rounded(.up))])
+        for row in due {
+            let id: Int64 = row[0]
+            let stored = (row[1] as String) == "stored"
+            let filing: String? = row[2]
+            let unmatched = stored && filing == FilingStatus.excluded.rawValue && (row[3] as String?) == "unmatched"
+            let weakNoise = stored && filing == FilingStatus.noise.rawValue && (row[4] as Bool?) != true
+            if unmatched && matchedOnly {
+                try purge(id, reason: "unmatched", db)
+            } else if weakNoise && !keepNoise {
+                try purge(id, reason: MessagePreparer.noiseReason, db)
+            }
+            try db.execute(sql: "DELETE FROM waiting_reply WHERE message = ?", arguments: [id])
+        }
+    }
+
+    private func waitingConditions(keepNoise: Bool) -> [(String, String)] {
         var waiting = [("unmatched", "filing = 'excluded' AND filing_reason = 'unmatched'")]
         if !keepNoise { waiting.append((MessagePreparer.noiseReason, "filing = 'noise'")) }
-        for (reason, filing) in waiting {
-            let ids = try Int64.fetchAll(db, sql: """
-                SELECT id FROM message WHERE first_run = ? AND status = 'stored' AND \(filing)
-                """, arguments: [runID])
-            for id in ids {
-                for table in ["address", "reference", "attachment"] {
-                    try db.execute(sql: "DELETE FROM \(table) WHERE message = ?", arguments: [id])
-                }
-                // Another stored row with these very bytes would have their Message-ID, which is
-                // this row's (unique); so only rows without one can share the original.
-                // Its other contents go with it (never indexed: it was not searchable).
-                try db.execute(sql: "DELETE FROM blob WHERE sha256 IN (SELECT sha256 FROM variant WHERE message = ?)", arguments: [id])
-                try db.execute(sql: "DELETE FROM variant WHERE message = ?", arguments: [id])
-                try db.execute(sql: """
-                    DELETE FROM blob WHERE sha256 = (SELECT sha256 FROM message WHERE id = ?)
-                      AND NOT EXISTS (SELECT 1 FROM message WHERE message_id IS NULL AND sha256 = blob.sha256
-                                                                AND status = 'stored' AND id != ?)
-                    """, arguments: [id, id])
-                // Counted noise keeps its sender, date and subject for `report excluded`.
-                try db.execute(sql: reason == "unmatched" ? """
-                    UPDATE message SET status = 'excluded', reason = ?, subject = NULL, from_address = NULL,
-                                       from_name = NULL, attachment_count = 0 WHERE id = ?
-                    """ : "UPDATE message SET status = 'excluded', reason = ?, attachment_count = 0 WHERE id = ?",
-                    arguments: [reason, id])
-            }
-            purged.append((reason, ids.count))
+        return waiting
+    }
+
+    /// Takes a waiting reply's content away: its participants, references, attachments, other
+    /// contents and original; it keeps its record (counted noise also its sender, date, subject).
+    private func purge(_ id: Int64, reason: String, _ db: Database) throws {
+        for table in ["address", "reference", "attachment"] {
+            try db.execute(sql: "DELETE FROM \(table) WHERE message = ?", arguments: [id])
         }
-        return purged
+        // Its other contents go with it (never indexed: it was not searchable).
+        try db.execute(sql: "DELETE FROM blob WHERE sha256 IN (SELECT sha256 FROM variant WHERE message = ?)", arguments: [id])
+        try db.execute(sql: "DELETE FROM variant WHERE message = ?", arguments: [id])
+        // Another stored row with these very bytes would have their Message-ID, which is
+        // this row's (unique); so only rows without one can share the original.
+        try db.execute(sql: """
+            DELETE FROM blob WHERE sha256 = (SELECT sha256 FROM message WHERE id = ?)
+              AND NOT EXISTS (SELECT 1 FROM message WHERE message_id IS NULL AND sha256 = blob.sha256
+                                                        AND status = 'stored' AND id != ?)
+            """, arguments: [id, id])
+        // Counted noise keeps its sender, date and subject for `report excluded`.
+        try db.execute(sql: reason == "unmatched" ? """
+            UPDATE message SET status = 'excluded', reason = ?, subject = NULL, from_address = NULL,
+                               from_name = NULL, attachment_count = 0 WHERE id = ?
+            """ : "UPDATE message SET status = 'excluded', reason = ?, attachment_count = 0 WHERE id = ?",
+            arguments: [reason, id])
     }
 }
 

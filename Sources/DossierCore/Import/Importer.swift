@@ -28,6 +28,13 @@ public struct ImportOptions: Sendable {
     public var dryRun = false
     /// The CRM directory to file against instead of the one in force (`--dry-run --crm DIR`).
     public var directory: CRMDirectory?
+    /// How long a reply that no rule filed (matched_only's unmatched replies; weak-noise replies
+    /// when noise is only counted) keeps its content, unsearchable, for a parent that a later
+    /// run may bring and whose thread would file it: from the end of the run that read it. Past
+    /// it, the next import purges it as the spec says. 0 purges at the end of its own run.
+    public var replyWait: TimeInterval = ImportOptions.defaultReplyWait
+    /// 30 days: a nightly drop folder, or one mailbox imported per run over weeks, converges.
+    public static let defaultReplyWait: TimeInterval = 30 * 86_400
 
     public init(paths: [String]) {
         self.paths = paths
@@ -310,11 +317,14 @@ public final class Importer {
         if failure == nil {
             do { try commit(final: true) } catch { failure = error }
         }
-        if failure == nil && (filer.index.rules.mode == .matchedOnly || !keepNoise) {
+        if failure == nil {
             do {
                 var next = ledger
                 try session.write { db in
-                    for (reason, purged) in try writer.purgeWaitingReplies(db) where purged > 0 {
+                    let waiting = try writer.holdWaitingReplies(db, until: Date().addingTimeInterval(options.replyWait))
+                    try writer.purgeExpiredReplies(db, now: Date(), matchedOnly: filer.index.rules.mode == .matchedOnly)
+                    // This run's waiting replies are excluded unless a later parent files them.
+                    for (reason, purged) in waiting where purged > 0 {
                         next.stored -= purged
                         next.excluded += purged
                         next.excludedReasons[reason, default: 0] += purged

@@ -33,6 +33,8 @@ import GRDB
 ///   bytes: a list's altered copy, a Bcc copy, a re-sent draft, a forgery), numbered from 2 (the
 ///   first stored content, `message.sha256`, is 1); each indexed one has its own `message_fts`
 ///   row, rowid `number << 40 | message` (see `ContentVariants`).
+/// - `waiting_reply` (v8): replies kept, unsearchable, for a parent a later run may bring
+///   (`ImportOptions.replyWait`); purged when their time is up.
 public enum Schema {
     public static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -251,6 +253,21 @@ public enum Schema {
             // How a content differs from the first is derived from the two originals when it
             // is shown (`ContentVariants`), so archives made before v7 show theirs too; only
             // their search rows are missing until the mail is imported again.
+        }
+        migrator.registerMigration("v8: replies waiting for their thread") { db in
+            // A reply no rule filed (matched_only's unmatched, or weak noise that is only counted)
+            // lost its content at the end of its own run, before a parent read by a later run
+            // could file it: the outcome depended on how mail was split into runs. Such a reply
+            // now keeps its content (unsearchable) until `until`, and the thread files it when
+            // the parent comes (`FilingStore.propagateAdditions`); past `until` an import purges it.
+            try db.execute(sql: """
+                CREATE TABLE waiting_reply (
+                    message INTEGER PRIMARY KEY REFERENCES message(id) ON DELETE CASCADE,
+                    run INTEGER NOT NULL REFERENCES run(id),  -- the run that stored it
+                    until INTEGER NOT NULL                  -- Unix seconds: kept for its thread until then
+                );
+                CREATE INDEX waiting_reply_by_until ON waiting_reply(until);
+                """)
         }
         return migrator
     }
