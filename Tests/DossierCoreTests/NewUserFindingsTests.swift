@@ -44,4 +44,69 @@ final class NewUserFindingsTests: XCTestCase {
         let upper = try dossier(["report", "excluded", "--reason", "AutoReply", "--archive", archive])
         XCTAssertEqual(upper.status, 0, upper.stderr)
     }
+
+    private static let samples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("samples").path
+
+    /// A one-off --since leaves exclusion records (window); the same mail imported again without
+    /// it gets what a first import would have decided: its noise counted as noise, the rest
+    /// stored. The ledger's noise then agrees with its excluded reasons, and a third run of the
+    /// same mail is all duplicates (no noise, no exclusions).
+    func testAWindowExclusionNeverBlocksALaterImportAndTheLedgerAgrees() throws {
+        let dir = try TemporaryDirectory()
+        let fresh = dir.sub("fresh"), windowed = dir.sub("windowed")
+        for archive in [fresh, windowed] {
+            XCTAssertEqual(try dossier(["crm", "load", Self.samples + "/crm", "--archive", archive]).status, 0)
+        }
+        let once = try ledger(["import", Self.samples + "/mail", "--archive", fresh, "--json", "--quiet"])
+        let narrow = try ledger(["import", Self.samples + "/mail", "--since", "2030-01-01", "--archive", windowed, "--json", "--quiet"])
+        XCTAssertGreaterThan((narrow["excluded_reasons"] as? [String: Int])?["window"] ?? 0, 30, "all but the undated mail")
+        let again = try ledger(["import", Self.samples + "/mail", "--archive", windowed, "--json", "--quiet"])
+        for field in ["stored", "excluded", "noise"] {
+            XCTAssertEqual(again[field] as? Int, once[field] as? Int, field)
+        }
+        XCTAssertEqual(again["excluded_reasons"] as? [String: Int], once["excluded_reasons"] as? [String: Int])
+        XCTAssertEqual(again["noise_reasons"] as? [String: Int], once["noise_reasons"] as? [String: Int])
+        XCTAssertEqual(again["noise"] as? Int, (again["excluded_reasons"] as? [String: Int])?["noise"], "excluded N (N noise) and noise N")
+
+        // The reports equal a fresh import's, but for keys of runs.
+        func statuses(_ archive: String) throws -> [String: String] {
+            let report = try dossier(["report", "assignments", "--archive", archive])
+            var result: [String: String] = [:]
+            for line in report.text.split(separator: "\n") {
+                let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+                result[object["key"] as? String ?? ""] = "\(object["status"] ?? "") \(object["reason"] ?? "") \(object["accounts"] ?? "")"
+            }
+            return result
+        }
+        XCTAssertEqual(try statuses(windowed), try statuses(fresh))
+
+        let third = try ledger(["import", Self.samples + "/mail", "--archive", windowed, "--json", "--quiet"])
+        XCTAssertEqual(third["stored"] as? Int, 0)
+        XCTAssertEqual(third["excluded"] as? Int, 0, "a message recorded as excluded for the same reason is a duplicate")
+        XCTAssertEqual(third["noise"] as? Int, 0)
+    }
+
+    /// Re-filing with nothing changed changes nothing, the first time after an import too (before:
+    /// 4 updated, then 2, then 2 forever: an account matched by its main_email and through a
+    /// contact at that address kept two matches where the archive stores one, and an import kept
+    /// one thread match per record where a rematch keeps one per record and parent).
+    func testRematchWithNothingChangedUpdatesNothing() throws {
+        let dir = try TemporaryDirectory()
+        let archive = dir.sub("archive")
+        XCTAssertEqual(try dossier(["crm", "load", Self.samples + "/crm", "--archive", archive]).status, 0)
+        XCTAssertEqual(try dossier(["import", Self.samples + "/mail", "--archive", archive, "--quiet"]).status, 0)
+        for round in 1...2 {
+            let rematch = try dossier(["rematch", "--archive", archive, "--json"])
+            XCTAssertEqual(rematch.status, 0, rematch.stderr)
+            let report = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(rematch.stdout)) as? [String: Any])
+            XCTAssertEqual(report["updated"] as? Int, 0, "round \(round): \(report["changes"] ?? "")")
+        }
+    }
+
+    private func ledger(_ arguments: [String]) throws -> [String: Any] {
+        let run = try dossier(arguments)
+        XCTAssertEqual(run.status, 0, run.stderr)
+        return try XCTUnwrap(JSONSerialization.jsonObject(with: Data(run.stdout)) as? [String: Any])
+    }
 }

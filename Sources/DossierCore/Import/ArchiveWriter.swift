@@ -26,6 +26,9 @@ struct ArchiveWriter {
     private let referenced: ReferencedIDs
     /// This run's noise by kind, kept as the writer changes it (see `NoiseTally`).
     let noiseTally = NoiseTally()
+    /// Rows an earlier run recorded that this run decided again (an exclusion record it
+    /// rewrote, or gave content): its ledger counts their noise as its own.
+    let redecided = RowSet()
     /// The writer's own pack, for held members it keeps (`PreparedMessage.heldMember`): written
     /// at once (no buffer), so the bytes are in the file before the batch's sync and commit.
     private let heldPack: PackWriter
@@ -58,12 +61,12 @@ struct ArchiveWriter {
     }
 
     private func write(_ message: PreparedMessage, _ db: Database) throws -> ItemOutcome {
-        let existing: (id: Int64, status: String, firstRun: Int64, filing: String?, reason: String?, sha256: String)?
+        let existing: (id: Int64, status: String, firstRun: Int64, filing: String?, reason: String?, sha256: String, excludedAs: String?)?
         let existingSQL = message.messageID == nil
-            ? "SELECT id, status, first_run, filing, filing_reason, sha256 FROM message WHERE message_id IS NULL AND sha256 = ?"
-            : "SELECT id, status, first_run, filing, filing_reason, sha256 FROM message WHERE message_id = ?"
+            ? "SELECT id, status, first_run, filing, filing_reason, sha256, reason FROM message WHERE message_id IS NULL AND sha256 = ?"
+            : "SELECT id, status, first_run, filing, filing_reason, sha256, reason FROM message WHERE message_id = ?"
         existing = try db.cachedStatement(sql: existingSQL).firstRow(binding: { $0.add(message.messageID ?? message.sha256) }) { row in
-            (row.int64(0), row.string(1) ?? "", row.int64(2), row.string(3), row.string(4), row.string(5) ?? "")
+            (row.int64(0), row.string(1) ?? "", row.int64(2), row.string(3), row.string(4), row.string(5) ?? "", row.string(6))
         }
 
         // The thread rule can still exclude a reply in matched_only mode; decide before storing.
@@ -91,7 +94,10 @@ struct ArchiveWriter {
             }
         }
 
-        if let (id, status, firstRun, oldFiling, oldReason, firstSHA) = existing {
+        if let (id, status, firstRun, oldFiling, oldReason, firstSHA, excludedAs) = existing {
+            // Whether this run's ledger counts the row's noise: rows it first stored, and rows
+            // recorded by an earlier run that this run decided again.
+            let ours = firstRun == runID || redecided.contains(id)
             try insertCopy(message, messageRowID: id, db)
             if status == "stored", message.sha256 != firstSHA, let member = message.heldMember {
                 // Counted noise by itself, but other bytes of a stored message: a content of it.
@@ -106,6 +112,16 @@ struct ArchiveWriter {
                 return .duplicate
             }
             switch decision {
+            case .exclude(let reason) where status == "excluded" && reason == excludedAs:
+                // Recorded already, for the same reason: nothing new but the copy.
+                return .duplicate
+            case .exclude(let reason) where status == "excluded" && reason != "window":
+                // An exclusion record never blocks a later decision: a record left by a one-off
+                // --since/--until (or an older directory) becomes what this import decides. A
+                // window only leaves a message out of its run; it never replaces a decision.
+                try redecideExclusion(message, reason: reason, messageRowID: id,
+                                      countedNoise: ours && oldFiling == FilingStatus.noise.rawValue, oldReason: oldReason, db)
+                return .excluded(reason: reason)
             case .exclude(let reason):
                 return .excluded(reason: reason)
             case .keep where status == "excluded":
@@ -117,10 +133,9 @@ struct ArchiveWriter {
                     """).execute(arguments: [message.sha256, message.size, filing?.status.rawValue, filing?.reason,
                                             filing?.evidence?.rawValue, message.prefiling?.direction.rawValue, context.rawValue,
                                             message.noise?.kind?.rawValue, message.noise?.isDecisive, message.noise?.storedSignals, id])
-                if firstRun == runID {
-                    if oldFiling == FilingStatus.noise.rawValue { noiseTally.add(oldReason, -1) }
-                    if filing?.status == .noise { noiseTally.add(filing?.reason, +1) }
-                }
+                if ours && oldFiling == FilingStatus.noise.rawValue { noiseTally.add(oldReason, -1) }
+                if filing?.status == .noise { noiseTally.add(filing?.reason, +1) }
+                if firstRun != runID { redecided.insert(id) }
                 try insertContent(message, messageRowID: id, searchable: isSearchable(filing), fillingSummary: true, db)
                 try fileStored(message, filing, messageRowID: id, db)
                 return .stored
@@ -176,6 +191,27 @@ struct ArchiveWriter {
         return .excluded(reason: reason ?? "excluded")
     }
 
+    /// Rewrites an exclusion record (no content) as this import decides it: counted noise keeps
+    /// its sender, date, subject and signals, as when first stored (see the insert below).
+    private func redecideExclusion(_ message: PreparedMessage, reason: String, messageRowID id: Int64,
+                                   countedNoise wasCounted: Bool, oldReason: String?, _ db: Database) throws {
+        let countedNoise = reason == MessagePreparer.noiseReason
+        let filing = countedNoise ? FilingStatus.noise.rawValue : FilingStatus.excluded.rawValue
+        let filingReason = countedNoise ? message.noise?.kind?.rawValue : reason
+        try db.cachedStatement(sql: """
+            UPDATE message SET reason = ?, sha256 = ?, size = ?, filing = ?, filing_reason = ?, evidence = NULL,
+                               direction = NULL, context = NULL, subject = ?, from_address = ?, from_name = ?,
+                               noise = ?, noise_decisive = ?, noise_signals = ? WHERE id = ?
+            """).execute(arguments: [reason, message.sha256, message.size, filing, filingReason,
+                                    countedNoise ? message.subject : nil, countedNoise ? message.fromAddress : nil,
+                                    countedNoise ? message.fromName : nil, message.noise?.kind?.rawValue,
+                                    message.noise?.isDecisive, message.noise?.storedSignals, id])
+        try db.cachedStatement(sql: "DELETE FROM filing_match WHERE message = ?").execute(arguments: [id])
+        if wasCounted { noiseTally.add(oldReason, -1) }
+        if countedNoise { noiseTally.add(filingReason, +1) }
+        redecided.insert(id)
+    }
+
     /// Whether a stored message goes into the search index now: not a reply waiting for a parent
     /// to file it (matched_only's unmatched replies, weak noise that is only counted).
     private func isSearchable(_ filing: FilingDecision?) -> Bool {
@@ -221,7 +257,7 @@ struct ArchiveWriter {
                 try directMatches(ofStored: id, db)
             }
             for reply in revived {
-                if reply.wasNoise && reply.firstRun == runID { noiseTally.add(reply.reason, -1) }
+                if reply.wasNoise && (reply.firstRun == runID || redecided.contains(reply.id)) { noiseTally.add(reply.reason, -1) }
                 if !reply.wasNoise || !keepNoise { try indexForSearch(messageRowID: reply.id, db) }
             }
         }
@@ -399,6 +435,13 @@ final class NoiseTally {
         let value = counts[key, default: 0] + delta
         counts[key] = value == 0 ? nil : value
     }
+}
+
+/// A set of message row ids, shared by the writer and the ledger.
+final class RowSet {
+    private(set) var ids = Set<Int64>()
+    func insert(_ id: Int64) { ids.insert(id) }
+    func contains(_ id: Int64) -> Bool { ids.contains(id) }
 }
 
 /// The Message-IDs stored messages refer to (`reference.message_id`), as a `KeyFilter`: loaded

@@ -254,7 +254,7 @@ public final class Importer {
                 }
                 next.seconds = now.timeIntervalSince(started)
                 if final {
-                    try next.countNoise(db, firstID: firstMessageID)
+                    try next.countNoise(db, firstID: firstMessageID, redecided: writer.redecided.ids)
                     assert(next.noiseReasons == writer.noiseTally.counts,
                            "noise tally \(writer.noiseTally.counts) differs from the archive's \(next.noiseReasons)")
                 } else {
@@ -329,7 +329,7 @@ public final class Importer {
                         next.excluded += purged
                         next.excludedReasons[reason, default: 0] += purged
                     }
-                    try next.countNoise(db, firstID: firstMessageID)
+                    try next.countNoise(db, firstID: firstMessageID, redecided: writer.redecided.ids)
                     try next.save(db)
                 }
                 ledger = next
