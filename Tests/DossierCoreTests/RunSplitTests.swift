@@ -108,4 +108,24 @@ final class RunSplitTests: XCTestCase {
         try run(immediate, now.sub("first"), wait: 0)
         XCTAssertFalse(try immediate.hasOriginal(sha256: orphanSHA))
     }
+
+    /// The same for a reply whose only noise signal is weak (a no-reply sender) when noise is
+    /// counted only: the filed parent of a later run outranks it, as in one run.
+    func testWeakNoiseReplyIsFiledByAParentOfALaterRun() throws {
+        let noreply = makeMessage(id: "auto@x", from: "no-reply@nowhere.example", to: "bob@firm.example", subject: "Re: Offer",
+                                  body: "status words wombat\n", extraHeaders: "In-Reply-To: <parent@x>\nReferences: <parent@x>\n")
+        let dir = try TemporaryDirectory()
+        let archive = try archive(dir)
+        try dir.write("first/1.eml", noreply)
+        try dir.write("second/2.eml", Self.parent)
+        let first = try run(archive, dir.sub("first"))
+        XCTAssertEqual(try lines(archive)["auto@x"]?.status, "noise", "noise unless a filed parent comes")
+        XCTAssertEqual(first.noise, 1)
+        try run(archive, dir.sub("second"))
+        let line = try lines(archive)["auto@x"]
+        XCTAssertEqual(line?.status, "filed")
+        XCTAssertEqual(line?.evidence, "thread")
+        XCTAssertEqual(line?.accounts, ["acme"])
+        XCTAssertEqual(try SearchEngine(archive: archive).search("wombat").count, 1)
+    }
 }
