@@ -81,6 +81,8 @@ final class ContentVariantsTests: XCTestCase {
         let summary = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.stdout)) as? [String: Any])
         let sources = try XCTUnwrap(summary["sources"] as? [[String: Any]])
         XCTAssertEqual(sources.map { $0["content"] as? Int }, [1, 2, 3, 1])
+        XCTAssertEqual(sources.map { $0["copy"] as? Int }, [1, 2, 3, 4])
+        XCTAssertTrue(sources.allSatisfy { ($0["path"] as? String)?.hasSuffix(".eml") == true }, "the source's fields, as before")
         XCTAssertEqual((sources[1]["difference"] as? [String: Any])?["kind"] as? String, "headers")
     }
 
@@ -174,5 +176,30 @@ final class ContentVariantsTests: XCTestCase {
         XCTAssertTrue(exportJSON.contains("\"all_copies\""), exportJSON)
         let verified = try dossier(["verify", dir.sub("all")])
         XCTAssertEqual(verified.status, 0, verified.text + verified.stderr)
+    }
+
+    /// A list's copy of a stored message is noise by itself (List-Id): it is still another
+    /// content of that message, in a later run and in a dry run too.
+    func testAListCopyOfAStoredMessageIsAContentInALaterRunAndInADryRun() throws {
+        let dir = try TemporaryDirectory()
+        try FilingFixture.writeCRM(dir, "crm")
+        try dir.write("first/a.eml", Self.base)
+        try dir.write("later/c.eml", Self.listCopy)
+        let archive = dir.sub("archive")
+        XCTAssertEqual(try dossier(["crm", "load", dir.sub("crm"), "--archive", archive]).status, 0)
+        XCTAssertEqual(try dossier(["import", dir.sub("first"), "--archive", archive, "--quiet"]).status, 0)
+        let preview = try dossier(["import", dir.sub("later"), "--dry-run", "--format", "json", "--archive", archive])
+        XCTAssertEqual(preview.status, 0, preview.stderr)
+        let rows = try XCTUnwrap((JSONSerialization.jsonObject(with: Data(preview.stdout)) as? [String: Any])?["rows"] as? [[String: Any]])
+        XCTAssertEqual(rows.map { $0["status"] as? String }, ["duplicate"])
+        let later = try dossier(["import", dir.sub("later"), "--archive", archive, "--json"])
+        let ledger = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(later.stdout)) as? [String: Any])
+        XCTAssertEqual(ledger["duplicate"] as? Int, 1)
+        XCTAssertEqual(ledger["excluded"] as? Int, 0)
+        let key = MessagePreparer.key(messageID: "variant@acme.example", sha256: "")
+        let raw = try dossier(["show", key, "--raw", "--copy", "2", "--archive", archive])
+        XCTAssertEqual(raw.text, Self.listCopy)
+        let search = try dossier(["search", "zebrafootnote", "--archive", archive, "--json"])
+        XCTAssertEqual((try JSONSerialization.jsonObject(with: Data(search.stdout)) as? [Any])?.count, 1)
     }
 }

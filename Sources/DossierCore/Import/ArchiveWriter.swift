@@ -101,7 +101,7 @@ struct ArchiveWriter {
             try insertCopy(message, messageRowID: id, db)
             if status == "stored", message.sha256 != firstSHA, let member = message.heldMember {
                 // Counted noise by itself, but other bytes of a stored message: a content of it.
-                if try !PackStore.contains(message.sha256, db) {
+                if !member.isEmpty, try !PackStore.contains(message.sha256, db) {
                     let location = try heldPack.append(member)
                     let pack = try packIDs.id(of: location.pack, db)
                     try db.cachedStatement(sql: "INSERT OR IGNORE INTO blob (sha256, pack, offset, length) VALUES (?, ?, ?, ?)").run { row in

@@ -108,8 +108,9 @@ struct MessagePreparer: Sendable {
         // Counted noise with a Message-ID may be another content of a message stored earlier
         // (see PreparedMessage.heldMember): compressed here, stored only if the writer says so.
         var held: [UInt8]?
-        if !dryRun, decision == .exclude(reason: Self.noiseReason), parsed.messageID.map({ !$0.isEmpty }) ?? false {
-            held = try? Gzip.compress(bytes, level: compressionLevel, name: sha256)
+        // (A dry run writes nothing: an empty member says the same to the writer.)
+        if decision == .exclude(reason: Self.noiseReason), parsed.messageID.map({ !$0.isEmpty }) ?? false {
+            held = dryRun ? [] : try? Gzip.compress(bytes, level: compressionLevel, name: sha256)
         }
         return .message(Self.describe(parsed, raw: raw, sha256: sha256, attachments: attachments, decision: decision,
                                       blob: blob, prefiling: prefiling, noise: verdict, heldMember: held))

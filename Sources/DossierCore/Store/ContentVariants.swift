@@ -85,7 +85,7 @@ public struct ContentDifference: Sendable, Hashable, Codable {
 /// A message's copies numbered as `show` lists them (1, 2, ... in the order they were read),
 /// each with the content its bytes are: 1 for the first stored content, 2, 3, ... for each other
 /// content kept (a `variant` row), nil when the bytes were not kept (the copy was excluded).
-public struct MessageCopy: Sendable, Codable {
+public struct MessageCopy: Sendable, Encodable {
     /// 1-based, in the order the copies were read (`show --raw --copy N`).
     public var copy: Int
     public var source: CopyRecord
@@ -93,6 +93,18 @@ public struct MessageCopy: Sendable, Codable {
     public var content: Int?
     /// How these bytes differ from content 1 (nil for content 1 itself and for bytes not kept).
     public var difference: ContentDifference?
+
+    private enum CodingKeys: String, CodingKey { case copy, content, difference }
+
+    /// The source's own fields (as `show --json` always gave them) with the copy's number,
+    /// content and difference beside them.
+    public func encode(to encoder: Encoder) throws {
+        try source.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(copy, forKey: .copy)
+        try container.encode(content, forKey: .content)
+        try container.encode(difference, forKey: .difference)
+    }
 }
 
 /// The distinct contents of one message and its numbered copies (see `MessageCopy`).
