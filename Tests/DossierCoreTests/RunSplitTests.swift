@@ -128,4 +128,23 @@ final class RunSplitTests: XCTestCase {
         XCTAssertEqual(line?.accounts, ["acme"])
         XCTAssertEqual(try SearchEngine(archive: archive).search("wombat").count, 1)
     }
+
+    /// A waiting reply's other content (its Bcc copy, read in another run) waits with it and is
+    /// searchable once the parent files the reply.
+    func testAWaitingRepliesOtherContentIsIndexedWhenItIsFiled() throws {
+        let bccCopy = Self.reply.replacingOccurrences(of: "reply words quokka\n", with: "reply words quokka\nPS numbat\n")
+        let dir = try TemporaryDirectory()
+        let archive = try archive(dir)
+        try dir.write("first/1.eml", Self.reply)
+        try dir.write("second/1.eml", bccCopy)
+        try dir.write("third/2.eml", Self.parent)
+        try run(archive, dir.sub("first"))
+        try run(archive, dir.sub("second"))
+        XCTAssertEqual(try SearchEngine(archive: archive).search("numbat").count, 0, "unsearchable while the reply waits")
+        try run(archive, dir.sub("third"))
+        XCTAssertEqual(try lines(archive)["reply@x"]?.status, "filed")
+        XCTAssertEqual(try SearchEngine(archive: archive).search("numbat").map(\.key), [MessagePreparer.key(messageID: "reply@x", sha256: "")])
+        let verify = try ArchiveVerifier(archive: archive).verify()
+        XCTAssertTrue(verify.isClean, "\(verify.findings)")
+    }
 }
