@@ -45,6 +45,9 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "Sign manifest.json with this Ed25519 private key (PEM; see `dossier key generate`).")
     var sign: String?
 
+    @Flag(help: "Every content of each message: copies with its Message-ID but other bytes too, as KEY.content-N.eml and in the mbox (default: one copy per message, the one report assignments names).")
+    var allCopies = false
+
     @Flag(help: "Count what would be exported; write nothing.")
     var dryRun = false
 
@@ -124,6 +127,7 @@ struct ExportCommand: ParsableCommand {
         request.scope = scope
         request.group = group
         request.query = query
+        request.allCopies = allCopies
         return request
     }
 
@@ -132,6 +136,7 @@ struct ExportCommand: ParsableCommand {
         let verb = result.dryRun ? "Would export" : "Exported"
         lines.append("\(verb) \(result.record) (\(result.scope))" + (result.dryRun ? "" : " to \(result.destination)"))
         lines.append("  messages     \(grouped(result.messages))")
+        if result.variants > 0 { lines.append("  other copies \(grouped(result.variants)) (other contents under the same Message-IDs: --all-copies)") }
         lines.append("  attachments  \(grouped(result.attachments)) (\(grouped(result.attachmentFiles)) distinct file\(result.attachmentFiles == 1 ? "" : "s"))")
         if !result.dryRun { lines.append("  files        \(grouped(result.files)) in the manifest") }
         lines.append("  size         " + String(format: "%.1f MB", Double(result.bytes) / 1_000_000))

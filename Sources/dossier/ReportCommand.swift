@@ -7,7 +7,7 @@ struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Reports on the archive.",
         subcommands: [RunReport.self, AssignmentsReportCommand.self, UnassignedReportCommand.self, ExcludedReportCommand.self,
-                      ClientsReportCommand.self, ContactsReportCommand.self]
+                      ClientsReportCommand.self, ContactsReportCommand.self, DuplicatesReportCommand.self]
     )
 }
 

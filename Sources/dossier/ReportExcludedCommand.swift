@@ -3,6 +3,11 @@ import DossierCore
 import Foundation
 import GRDB
 
+extension ExcludedReport.Reason: ExpressibleByArgument {
+    /// Any case, as before reasons were checked (`--reason AutoReply`).
+    public init?(argument: String) { self.init(rawValue: argument.lowercased()) }
+}
+
 struct ExcludedReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "excluded",
@@ -21,7 +26,7 @@ struct ExcludedReportCommand: ParsableCommand {
     var format: ReportFormat = .table
 
     @Option(name: .customLong("reason"), help: "Only this reason (a noise kind or an exclusion reason); repeatable.")
-    var reasons: [String] = []
+    var reasons: [ExcludedReport.Reason] = []
 
     @Option(name: .customLong("run"), help: "Only messages first read by this run (see dossier report run).")
     var runID: Int64?
@@ -36,7 +41,7 @@ struct ExcludedReportCommand: ParsableCommand {
     func run() throws {
         try guarded {
             let archive = try openArchive(archiveOptions)
-            let filter = ExcludedReport.Filter(reasons: Set(reasons.map { $0.lowercased() }), run: runID)
+            let filter = ExcludedReport.Filter(reasons: Set(reasons.map(\.rawValue)), run: runID)
             try archive.database.read { db in
                 switch format {
                 case .table:

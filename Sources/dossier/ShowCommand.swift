@@ -36,6 +36,9 @@ struct Show: ParsableCommand {
     @Option(help: ArgumentHelp("Write the decoded bytes of this part (see --structure).", valueName: "N.N"))
     var part: String?
 
+    @Option(help: ArgumentHelp("Read copy N's bytes (numbered as the summary's sources list them) for --raw, --headers, --text, --structure or --part: copies that share a Message-ID may differ.", valueName: "N"))
+    var copy: Int?
+
     @Flag(help: "JSON output (with --structure, --attachments, or the summary).")
     var json = false
 
@@ -45,14 +48,21 @@ struct Show: ParsableCommand {
         if json && (raw || headers || text || part != nil) {
             throw ValidationError("--json goes with --structure, --attachments or the summary")
         }
+        if copy != nil && !(raw || headers || text || structure || part != nil) {
+            throw ValidationError("--copy goes with --raw, --headers, --text, --structure or --part")
+        }
+        if let copy, copy < 1 { throw ValidationError("--copy counts from 1") }
     }
 
     func run() throws {
         try guarded {
             let archive = try openArchive(archiveOptions)
-            let (record, copies, stored) = try archive.database.read { db in
+            let summary = !(raw || headers || text || structure || part != nil || attachments)
+            let (record, copies, stored, chosen) = try archive.database.read { db in
                 let record = try MessageRecord.resolve(db, key: key)
-                return (record, try CopyRecord.all(db, message: record.id), try AttachmentRecord.all(db, message: record.id))
+                return (record, try ContentVariants.copies(of: record, in: archive, compare: summary, db),
+                        try AttachmentRecord.all(db, message: record.id),
+                        try copy.map { try ContentVariants.original(ofCopy: $0, of: record, in: archive, db) })
             }
             if attachments {
                 return try showAttachments(stored)
@@ -61,7 +71,7 @@ struct Show: ParsableCommand {
                 // An excluded message still has a record and sources worth showing.
                 return try showSummary(record, copies: copies, attachments: [], parsed: nil)
             }
-            let original = try record.original(in: archive)
+            let original = try chosen ?? record.original(in: archive)
             if raw { return writeOut(original) }
             if headers {
                 let root = MIMEParser.parse(original)
@@ -108,14 +118,14 @@ struct Show: ParsableCommand {
         writeOut(table.render())
     }
 
-    private func showSummary(_ record: MessageRecord, copies: [CopyRecord], attachments: [AttachmentRecord],
+    private func showSummary(_ record: MessageRecord, copies: [MessageCopy], attachments: [AttachmentRecord],
                              parsed: ParsedMessage?) throws {
         if json {
             struct Summary: Encodable {
                 var message: MessageRecord
                 var to: [MailAddress]
                 var cc: [MailAddress]
-                var sources: [CopyRecord]
+                var sources: [MessageCopy]
                 var attachments: [AttachmentRecord]
                 var text: String?
             }
@@ -149,10 +159,29 @@ struct Show: ParsableCommand {
         if let unknown = record.unknownCharsets { field("Charsets:", "unknown \(unknown) (decoded with a fallback)") }
         var text = lines.joined(separator: "\n") + "\n"
 
-        var sources = TextTable(["SOURCE", "MAILBOX", "FOLDER", "OFFSET", "FLAGS"])
-        for copy in copies {
-            sources.add([copy.path, copy.mailbox, copy.folder.isEmpty ? "-" : copy.folder,
-                         copy.offset.map(String.init) ?? "-", copy.flags.isEmpty ? "-" : copy.flags])
+        // Copies with other bytes than the first are contents of their own (a Bcc copy, a
+        // list's altered copy, a re-sent draft, a forgery): say which, and how they differ.
+        let contents = Set(copies.compactMap(\.content))
+        var sources = TextTable(contents.count > 1
+            ? ["COPY", "SOURCE", "MAILBOX", "FOLDER", "OFFSET", "FLAGS", "SIZE", "CONTENT"]
+            : ["COPY", "SOURCE", "MAILBOX", "FOLDER", "OFFSET", "FLAGS"], maxWidths: [nil, nil, nil, nil, nil, nil, nil, 60])
+        for entry in copies {
+            let copy = entry.source
+            var row = [String(entry.copy), copy.path, copy.mailbox, copy.folder.isEmpty ? "-" : copy.folder,
+                       copy.offset.map(String.init) ?? "-", copy.flags.isEmpty ? "-" : copy.flags]
+            if contents.count > 1 {
+                row.append(String(copy.size))
+                switch (entry.content, entry.difference) {
+                case (nil, _): row.append("not kept (excluded when read)")
+                case (1?, _): row.append("1 (first stored)")
+                case (let number?, let difference?): row.append("\(number): \(difference.description)")
+                case (let number?, nil): row.append(String(number))
+                }
+            }
+            sources.add(row)
+        }
+        if contents.count > 1 {
+            text += "\n\(copies.count) copies, \(contents.count) different contents (dossier show \(record.key) --raw --copy N):\n"
         }
         text += "\n" + sources.render()
         if !attachments.isEmpty {

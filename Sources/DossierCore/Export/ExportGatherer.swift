@@ -55,6 +55,7 @@ struct ExportGatherer {
     private let blob: Statement
     private let packs: PackStore
     private let objects: ObjectStore
+    private let archive: Archive
 
     init(archive: Archive, db: Database, records: [CRMRecordRef]) throws {
         self.db = db
@@ -69,6 +70,7 @@ struct ExportGatherer {
         attachmentRows = try db.cachedStatement(sql: "SELECT name, content_type, size, sha256 FROM attachment WHERE message = ? ORDER BY id")
         blob = try db.cachedStatement(sql: "SELECT p.name, b.offset, b.length FROM blob b JOIN pack p ON p.id = b.pack WHERE b.sha256 = ?")
         objects = archive.objects
+        self.archive = archive
         packs = archive.packs
     }
 
@@ -127,20 +129,36 @@ struct ExportGatherer {
 
     /// The original bytes of the message's first copy, checked against its digest.
     func original(_ head: Head, _ detail: Detail) throws -> [UInt8] {
+        try original(sha256: detail.sha256, key: head.key)
+    }
+
+    /// Stored original bytes by digest, checked against it.
+    func original(sha256: String, key: String) throws -> [UInt8] {
         let bytes: [UInt8]
         do {
-            if let location = try Row.fetchOne(blob, arguments: [detail.sha256]) {
+            if let location = try Row.fetchOne(blob, arguments: [sha256]) {
                 bytes = try packs.readOriginal(at: PackLocation(pack: location[0], offset: location[1], length: location[2]))
             } else {
-                bytes = try objects.readMessage(sha256: detail.sha256)
+                bytes = try objects.readMessage(sha256: sha256)
             }
         } catch {
-            throw ExportError.missingObject(key: head.key, what: "its original (\(detail.sha256)): \(error)")
+            throw ExportError.missingObject(key: key, what: "its original (\(sha256)): \(error)")
         }
-        guard ContentHash.sha256Hex(bytes) == detail.sha256 else {
-            throw ExportError.missingObject(key: head.key, what: "an intact original: the stored bytes do not hash to \(detail.sha256)")
+        guard ContentHash.sha256Hex(bytes) == sha256 else {
+            throw ExportError.missingObject(key: key, what: "an intact original: the stored bytes do not hash to \(sha256)")
         }
         return bytes
+    }
+
+    /// The message's other kept contents (copies with its Message-ID and other bytes), numbered
+    /// as `show` and `report duplicates` number them: 2, 3, ...
+    func variants(_ id: Int64) throws -> [(number: Int, sha256: String)] {
+        guard let record = try MessageRecord.fetchOne(db, sql: "SELECT * FROM message WHERE id = ?", arguments: [id]) else { return [] }
+        var seen = Set<Int>()
+        return try ContentVariants.copies(of: record, in: archive, compare: false, db).compactMap { copy in
+            guard let number = copy.content, number > 1, seen.insert(number).inserted else { return nil }
+            return (number, copy.source.sha256)
+        }
     }
 
     /// An attachment's decoded bytes, checked against its digest.

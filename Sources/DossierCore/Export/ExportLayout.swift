@@ -45,6 +45,10 @@ public enum ExportLayout {
     }
 
     public static func messagePath(date: Date?, key: String) -> String { "messages/\(stamp(date))-\(safeKey(key)).eml" }
+    /// Content `number` (2, 3, ...) of a message whose copies differ (`--all-copies`).
+    public static func variantPath(date: Date?, key: String, number: Int) -> String {
+        "messages/\(stamp(date))-\(safeKey(key)).content-\(number).eml"
+    }
     public static func pagePath(date: Date?, key: String) -> String { "pages/\(stamp(date))-\(safeKey(key)).html" }
 
     /// Keys are hex; anything else (a damaged row) must not become a path.

@@ -15,6 +15,10 @@ public struct ExportRequest: Sendable {
     public var group: String?
     /// Only mail matching this search query.
     public var query: String?
+    /// Every content of each message (`--all-copies`): copies that share a Message-ID but not
+    /// their bytes are written beside the first as `KEY.content-N.eml` and in the mbox. By
+    /// default an export holds one copy per message, the one `report assignments` names.
+    public var allCopies: Bool = false
 
     public init(record: CRMRecordRef) {
         self.record = record

@@ -24,9 +24,11 @@ public struct ExportResult: Sendable, Encodable {
     public var manifestSHA256: String?
     public var signed: Bool
     public var elapsed: Double
+    /// Other contents written beside their message's first (`--all-copies`).
+    public var variants: Int = 0
 
     enum CodingKeys: String, CodingKey {
-        case destination, record, scope, messages, attachments, files, bytes, signed, elapsed
+        case destination, record, scope, messages, attachments, files, bytes, signed, elapsed, variants
         case dryRun = "dry_run"
         case attachmentFiles = "attachment_files"
         case leftOut = "left_out"
@@ -160,6 +162,14 @@ public struct ExportWriter {
             if let original, let path = message.emlPath {
                 try add(path, original)
                 try mbox?.append(Mboxrd.entry(original, sender: detail.fromAddress, date: head.summary.date))
+                if request.allCopies {
+                    for variant in try gather.variants(head.id) {
+                        let bytes = try gather.original(sha256: variant.sha256, key: head.summary.key)
+                        try add(ExportLayout.variantPath(date: head.summary.date, key: head.summary.key, number: variant.number), bytes)
+                        try mbox?.append(Mboxrd.entry(bytes, sender: detail.fromAddress, date: head.summary.date))
+                        result.variants += 1
+                    }
+                }
             }
             let siblings = try threads.members[thread].map { try headAt(Int($0)).summary }
             let page = ExportSite.messagePage(message, thread: siblings, overview: overview,
@@ -242,6 +252,7 @@ public struct ExportWriter {
         if let until = request.until { words.append("--until \(until)") }
         if let group = request.group { words.append("--group \(group)") }
         if let query = request.query { words.append("--query \(query)") }
+        if request.allCopies { words.append("--all-copies") }
         return words
     }
 
@@ -255,7 +266,7 @@ public struct ExportWriter {
         return ExportParameters(
             record: request.record.description, recordName: name, includedRecords: selection.records.map(\.description),
             withSubsidiaries: request.withSubsidiaries, scope: request.scope.rawValue, since: request.since, until: request.until,
-            group: request.group, query: request.query, createdAt: ExportGatherer.iso(now), dossierVersion: version, archive: state,
+            group: request.group, query: request.query, allCopies: request.allCopies ? true : nil, createdAt: ExportGatherer.iso(now), dossierVersion: version, archive: state,
             counts: ExportParameters.Counts(messages: result.messages, attachments: result.attachments,
                                             attachmentFiles: result.attachmentFiles, leftOut: selection.leftOut.count, bytes: 0))
     }

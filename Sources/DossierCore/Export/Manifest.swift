@@ -176,6 +176,8 @@ public struct ExportParameters: Sendable, Codable, Equatable {
     public var until: String?
     public var group: String?
     public var query: String?
+    /// true for `--all-copies` (every content of each message); absent otherwise.
+    public var allCopies: Bool? = nil
     public var createdAt: String
     public var dossierVersion: String
     /// The archive the export came from.
@@ -224,6 +226,7 @@ public struct ExportParameters: Sendable, Codable, Equatable {
         case recordName = "record_name"
         case includedRecords = "included_records"
         case withSubsidiaries = "with_subsidiaries"
+        case allCopies = "all_copies"
         case createdAt = "created_at"
         case dossierVersion = "dossier_version"
     }

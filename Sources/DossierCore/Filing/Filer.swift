@@ -192,9 +192,22 @@ public struct Filer: Sendable {
     /// Deduplicated, strongest rule first, then record order: a stable order for storage and `why`.
     static func normalized(_ matches: [FilingMatch]) -> [FilingMatch] {
         // A handful of matches per message: a linear scan beats hashing their strings.
+        // One match per (rule, record, matched): the archive's key for `filing_match`. An
+        // account can be matched by one address twice, as its main_email (no via) and through a
+        // contact with that address (via the contact); only one row can be stored, so the
+        // decision keeps only that one, the direct one first, else the least `via`. Keeping both
+        // made every rematch see a difference from the stored rows and rewrite them ("2 updated"
+        // with nothing changed).
         var unique: [FilingMatch] = []
         unique.reserveCapacity(matches.count)
-        for match in matches where !unique.contains(match) { unique.append(match) }
+        for match in matches {
+            if let at = unique.firstIndex(where: { $0.rule == match.rule && $0.record == match.record && $0.matched == match.matched }) {
+                let kept = unique[at].via?.description, offered = match.via?.description
+                if let kept, offered == nil || offered! < kept { unique[at] = match }
+            } else {
+                unique.append(match)
+            }
+        }
         return unique.sorted { a, b in
             if a.rule != b.rule { return a.rule < b.rule }
             if a.record != b.record { return a.record < b.record }

@@ -12,7 +12,8 @@ public struct FilingStore {
     }
 
     /// What the messages a message refers to say about it: rule 2's matches (every record of every
-    /// filed message it names, one match per record, from the first parent that has it) and its
+    /// filed message it names, one match per record and parent, as `ThreadConvergence` gives them:
+    /// what an import stores is what a rematch would write) and its
     /// context ("reply" when it answers a message the firm sent: an outbound message in the
     /// archive, or a Message-ID minted in an internal domain; else "new").
     public struct ThreadLookup: Sendable {
@@ -30,7 +31,6 @@ public struct FilingStore {
             LEFT JOIN filing_match f ON f.message = m.id AND m.filing = 'filed'
             WHERE m.message_id = ?
             """)
-        var seen = Set<CRMRecordRef>()
         for reference in references {
             var known = false
             try parent.forEachRow(binding: { $0.add(reference) }) { row in
@@ -40,10 +40,7 @@ public struct FilingStore {
                 }
                 guard row.int64(0) != selfID, let kind = row.string(2).flatMap(CRMRecordKind.init(rawValue:)),
                       let id = row.string(3) else { return }
-                let record = CRMRecordRef(kind, id)
-                if seen.insert(record).inserted {
-                    result.matches.append(FilingMatch(rule: .thread, record: record, matched: reference))
-                }
+                result.matches.append(FilingMatch(rule: .thread, record: CRMRecordRef(kind, id), matched: reference))
             }
             if !known, let at = reference.lastIndex(of: "@"), index.isInternalDomain(String(reference[reference.index(after: at)...])) {
                 result.context = .reply
@@ -98,7 +95,7 @@ public struct FilingStore {
         // message filed). No DISTINCT, which builds a temporary B-tree on every call: rows are
         // grouped by reply below, so one that names the parent twice counts once.
         let children = try db.cachedStatement(sql: """
-            SELECT m.id, m.message_id, m.evidence, m.filing, f.rule, f.kind, f.record, m.filing_reason, m.first_run
+            SELECT m.id, m.message_id, m.evidence, m.filing, f.rule, f.kind, f.record, m.filing_reason, m.first_run, f.matched
             FROM reference r JOIN message m ON m.id = r.message LEFT JOIN filing_match f ON f.message = m.id
             WHERE r.message_id = ? AND (m.filing IN ('filed', 'unassigned')
                   OR (m.filing = 'excluded' AND m.filing_reason = 'unmatched' AND m.status = 'stored')
@@ -126,7 +123,12 @@ public struct FilingStore {
                 guard let kind = (row[5] as String?).flatMap(CRMRecordKind.init(rawValue:)) else { continue }
                 let record = CRMRecordRef(kind, row[6])
                 replies[position].records.insert(record)
-                if (row[4] as String) == FilingRule.thread.rawValue { replies[position].threadRecords.insert(record) }
+                // The thread matches through this parent: a reply filed through another message of
+                // the thread still gains this parent's (a rematch records one per filed reference,
+                // and the import must leave what a rematch would write, or every rematch rewrites it).
+                if (row[4] as String) == FilingRule.thread.rawValue && (row[9] as String) == parentID {
+                    replies[position].threadRecords.insert(record)
+                }
             }
             for var reply in replies {
                 var newThread = parentRecords.filter { !reply.threadRecords.contains($0) }
@@ -179,7 +181,7 @@ public struct FilingStore {
         var reason: String?
         var firstRun: Int64
         var records: Set<CRMRecordRef> = []
-        /// The records the thread rule filed it to.
+        /// The records the thread rule filed it to through the parent at hand.
         var threadRecords: Set<CRMRecordRef> = []
     }
 

@@ -219,8 +219,12 @@ public final class Rematcher {
             } else {
                 ledger.stored += 1
             }
-            let direction = decision.status == .excluded ? nil : pre.direction.rawValue
-            let context = decision.status == .excluded ? nil
+            // An unmatched reply keeps its content for a parent that may still file it, and an
+            // import records its direction and context as for any filed message (the thread
+            // files it later without deciding them again); other excluded mail has neither.
+            let waiting = decision.status == .excluded && decision.reason == "unmatched" && !pre.references.isEmpty
+            let direction = decision.status == .excluded && !waiting ? nil : pre.direction.rawValue
+            let context = decision.status == .excluded && !waiting ? nil
                 : FilingStore.context(references: pre.references, index: filer.index) { directions[$0] }.rawValue
             let old = oldMatches[message.id] ?? []
             let oldRecords = Array(Set(old.map(\.record))).sorted()

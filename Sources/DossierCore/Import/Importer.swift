@@ -31,6 +31,13 @@ public struct ImportOptions: Sendable {
     /// The sources to read, planned by the caller (the drop folder names each file it hands
     /// over); nil plans `paths` with `SourcePlanner`.
     public var plan: SourcePlan?
+    /// How long a reply that no rule filed (matched_only's unmatched replies; weak-noise replies
+    /// when noise is only counted) keeps its content, unsearchable, for a parent that a later
+    /// run may bring and whose thread would file it: from the end of the run that read it. Past
+    /// it, the next import purges it as the spec says. 0 purges at the end of its own run.
+    public var replyWait: TimeInterval = ImportOptions.defaultReplyWait
+    /// 30 days: a nightly drop folder, or one mailbox imported per run over weeks, converges.
+    public static let defaultReplyWait: TimeInterval = 30 * 86_400
 
     public init(paths: [String]) {
         self.paths = paths
@@ -271,7 +278,7 @@ public final class Importer {
                 }
                 next.seconds = now.timeIntervalSince(started)
                 if final {
-                    try next.countNoise(db, firstID: firstMessageID)
+                    try next.countNoise(db, firstID: firstMessageID, redecided: writer.redecided.ids)
                     assert(next.noiseReasons == writer.noiseTally.counts,
                            "noise tally \(writer.noiseTally.counts) differs from the archive's \(next.noiseReasons)")
                 } else {
@@ -337,16 +344,19 @@ public final class Importer {
         if failure == nil {
             do { try commit(final: true) } catch { failure = error }
         }
-        if failure == nil && (filer.index.rules.mode == .matchedOnly || !keepNoise) {
+        if failure == nil {
             do {
                 var next = ledger
                 try session.write { db in
-                    for (reason, purged) in try writer.purgeWaitingReplies(db) where purged > 0 {
+                    let waiting = try writer.holdWaitingReplies(db, until: Date().addingTimeInterval(options.replyWait))
+                    try writer.purgeExpiredReplies(db, now: Date(), matchedOnly: filer.index.rules.mode == .matchedOnly)
+                    // This run's waiting replies are excluded unless a later parent files them.
+                    for (reason, purged) in waiting where purged > 0 {
                         next.stored -= purged
                         next.excluded += purged
                         next.excludedReasons[reason, default: 0] += purged
                     }
-                    try next.countNoise(db, firstID: firstMessageID)
+                    try next.countNoise(db, firstID: firstMessageID, redecided: writer.redecided.ids)
                     try next.save(db)
                 }
                 ledger = next

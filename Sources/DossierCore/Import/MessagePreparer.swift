@@ -105,8 +105,15 @@ struct MessagePreparer: Sendable {
             }
         }
 
+        // Counted noise with a Message-ID may be another content of a message stored earlier
+        // (see PreparedMessage.heldMember): compressed here, stored only if the writer says so.
+        var held: [UInt8]?
+        // (A dry run writes nothing: an empty member says the same to the writer.)
+        if decision == .exclude(reason: Self.noiseReason), parsed.messageID.map({ !$0.isEmpty }) ?? false {
+            held = dryRun ? [] : try? Gzip.compress(bytes, level: compressionLevel, name: sha256)
+        }
         return .message(Self.describe(parsed, raw: raw, sha256: sha256, attachments: attachments, decision: decision,
-                                      blob: blob, prefiling: prefiling, noise: verdict))
+                                      blob: blob, prefiling: prefiling, noise: verdict, heldMember: held))
     }
 
     /// The exclusion reason of noise that is counted only (`noise.store: false`); the kind is in
@@ -142,7 +149,8 @@ struct MessagePreparer: Sendable {
 
     static func describe(_ parsed: ParsedMessage, raw: RawMessage, sha256: String,
                          attachments: [StoredAttachment], decision: ImportDecision,
-                         blob: PackLocation?, prefiling: PreFiling?, noise: NoiseVerdict?) -> PreparedMessage {
+                         blob: PackLocation?, prefiling: PreFiling?, noise: NoiseVerdict?,
+                         heldMember: [UInt8]? = nil) -> PreparedMessage {
         let messageID = parsed.messageID.flatMap { $0.isEmpty ? nil : $0 }
         var addresses: [(role: String, address: String, name: String?)] = []
         let roles: [(String, [MailAddress])] = [
@@ -180,6 +188,7 @@ struct MessagePreparer: Sendable {
             search: search,
             decision: decision,
             prefiling: prefiling,
-            noise: noise)
+            noise: noise,
+            heldMember: heldMember)
     }
 }

@@ -50,6 +50,12 @@ final class PreparedMessage: Sendable {
     let prefiling: PreFiling?
     /// What the noise stage saw (nil: nothing, or excluded before it ran).
     let noise: NoiseVerdict?
+    /// Noise that is only counted keeps no bytes; but a copy of a message already stored, with
+    /// its Message-ID and other bytes (a list's altered copy: List-Id and a footer), is another
+    /// content of that message, not noise of its own. Only the writer can tell (it alone sees
+    /// every earlier copy, in read order), so such noise carries its gzip member here, unwritten;
+    /// the writer stores it when it is a content of a stored message, and drops it otherwise.
+    let heldMember: [UInt8]?
 
     init(location: MessageLocation,
          sha256: String,
@@ -69,7 +75,8 @@ final class PreparedMessage: Sendable {
          search: SearchColumns,
          decision: ImportDecision,
          prefiling: PreFiling?,
-         noise: NoiseVerdict?) {
+         noise: NoiseVerdict?,
+         heldMember: [UInt8]? = nil) {
         self.location = location
         self.sha256 = sha256
         self.blob = blob
@@ -89,6 +96,7 @@ final class PreparedMessage: Sendable {
         self.decision = decision
         self.prefiling = prefiling
         self.noise = noise
+        self.heldMember = heldMember
     }
 }
 

@@ -66,11 +66,16 @@ public struct RunLedger: Sendable, Codable, Equatable {
     /// - Parameter firstID: no message of this run has a smaller row id (the largest id before the
     ///   run, plus one): the count reads this run's noise rows, not the archive's. The importer
     ///   counts at its last commit; the commits before take the writer's `NoiseTally`.
-    mutating func countNoise(_ db: Database, firstID: Int64) throws {
+    /// - Parameter redecided: rows an earlier run recorded that this run decided again (an
+    ///   exclusion record rewritten, or given content): their noise is this run's too, so the
+    ///   noise counts agree with the excluded and stored ones ("excluded 18 (18 noise)").
+    mutating func countNoise(_ db: Database, firstID: Int64, redecided: Set<Int64> = []) throws {
         var reasons: [String: Int] = [:]
+        let ids = "[" + redecided.sorted().map(String.init).joined(separator: ",") + "]"
         for row in try Row.fetchAll(db.cachedStatement(sql: """
-            SELECT filing_reason, COUNT(*) FROM message WHERE filing = 'noise' AND id >= ? AND first_run = ? GROUP BY filing_reason
-            """), arguments: [firstID, run]) {
+            SELECT filing_reason, COUNT(*) FROM message
+            WHERE filing = 'noise' AND ((id >= ? AND first_run = ?) OR id IN (SELECT value FROM json_each(?))) GROUP BY filing_reason
+            """), arguments: [firstID, run, ids]) {
             reasons[row[0] ?? "noise"] = row[1]
         }
         setNoise(reasons)

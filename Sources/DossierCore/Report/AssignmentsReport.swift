@@ -9,6 +9,10 @@ public struct AssignmentLine: Sendable, Equatable {
         public var path: String
         /// Byte offset of the message in an mbox; nil for a file holding one message.
         public var offset: Int64?
+        /// SHA-256 of this copy's bytes: copies sharing a Message-ID may differ, and this says
+        /// which copy had which (the line's own `sha256` is the first stored content's; see
+        /// `report duplicates`). Nil when nothing of the input could be read.
+        public var sha256: String? = nil
     }
 
     public var key: String
@@ -40,7 +44,7 @@ public struct AssignmentLine: Sendable, Equatable {
         out += ",\"date\":" + JSONText.optional(date.map(Timestamp.format))
         out += ",\"sources\":[" + sources.map { source in
             "{\"mailbox\":" + JSONText.string(source.mailbox) + ",\"path\":" + JSONText.string(source.path)
-                + ",\"offset\":" + (source.offset.map(String.init) ?? "null") + "}"
+                + ",\"offset\":" + (source.offset.map(String.init) ?? "null") + ",\"sha256\":" + JSONText.optional(source.sha256) + "}"
         }.joined(separator: ",") + "]"
         return out + "}"
     }
@@ -51,7 +55,7 @@ public struct AssignmentLine: Sendable, Equatable {
 public enum AssignmentsReport {
     public static func write(_ db: Database, emit: (AssignmentLine) throws -> Void) throws {
         let records = try db.cachedStatement(sql: "SELECT DISTINCT kind, record FROM filing_match WHERE message = ? ORDER BY kind, record")
-        let sources = try db.cachedStatement(sql: "SELECT mailbox, path, offset FROM copy WHERE message = ? ORDER BY id")
+        let sources = try db.cachedStatement(sql: "SELECT mailbox, path, offset, sha256 FROM copy WHERE message = ? ORDER BY id")
         let rows = try Row.fetchCursor(db, sql: """
             SELECT id, key, message_id, sha256, status, reason, filing, filing_reason, evidence, date FROM message ORDER BY id
             """)
@@ -101,7 +105,7 @@ public enum AssignmentsReport {
 
     private static func source(_ row: Row) -> AssignmentLine.Source {
         let offset: Int64 = row["offset"]
-        return AssignmentLine.Source(mailbox: row["mailbox"], path: row["path"], offset: offset < 0 ? nil : offset)
+        return AssignmentLine.Source(mailbox: row["mailbox"], path: row["path"], offset: offset < 0 ? nil : offset, sha256: row["sha256"])
     }
 }
 

@@ -53,6 +53,15 @@ public struct CopySource: Sendable, Encodable, Equatable {
 /// `dossier report excluded`: every noise and excluded message with its reason, grouped by
 /// reason and oldest first, so a person can check that nothing a client wrote was dropped.
 public enum ExcludedReport {
+    /// Every reason a message can be listed under: the noise kinds (`noise` when the signals
+    /// named no kind) and the exclusion reasons of the filing-report contract. `--reason` takes
+    /// only these, so a misspelt reason is an error, not an empty report.
+    public enum Reason: String, Sendable, CaseIterable {
+        case bounce, readReceipt = "read_receipt", meetingReply = "meeting_reply", autoreply, newsletter, noreply
+        case noise
+        case window, blacklist, excludedContact = "excluded_contact", unmatched
+    }
+
     /// Which messages: all, or only these reasons (noise kinds or exclusion reasons), or only those
     /// first read by one run.
     public struct Filter: Sendable {

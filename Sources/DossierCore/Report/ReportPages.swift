@@ -207,3 +207,27 @@ public enum ReportPages {
         return page.render()
     }
 }
+
+extension DuplicatesReport {
+    /// Messages read more than once, one row per distinct content, with the counts first.
+    public static func html(_ groups: [DuplicateGroup]) -> String {
+        let counts = Self.counts(groups)
+        var page = HTMLPage(title: "Duplicates and variants", subtitle: summary(counts))
+        let table = HTMLTable([.init("Date"), .init("Key"), .init("Message-ID"), .init("Subject"), .init("Content", numeric: true),
+                               .init("Copies"), .init("Size", numeric: true), .init("How it differs"), .init("Sources")])
+        var rows: [[HTMLCell]] = []
+        for group in groups {
+            for content in group.contents {
+                rows.append([HTMLCell(HTML.date(group.date), classes: ["nowrap"]), HTMLCell(group.key, classes: ["nowrap"]),
+                             HTMLCell(group.messageID ?? "-", classes: ["path"]), HTMLCell(group.subject ?? ""),
+                             HTMLCell(content.number.map(String.init) ?? "-"),
+                             HTMLCell(content.copies.map(String.init).joined(separator: ", ")), HTMLCell(content.size),
+                             HTMLCell(content.differs),
+                             HTMLCell(content.sources.map { "\($0.mailbox):\($0.path)" + ($0.offset.map { "@\($0)" } ?? "") }
+                                         .joined(separator: "; "), classes: ["path"])])
+            }
+        }
+        page.table(table, rows: rows, empty: "No message was read more than once.")
+        return page.render()
+    }
+}

@@ -72,7 +72,8 @@ public struct SearchEngine: Sendable {
     /// query that names `is:noise`.
     public func search(_ query: SearchQuery, sort: SearchSort = .relevance, limit: Int? = SearchEngine.defaultLimit) throws -> [SearchHit] {
         return try archive.database.read { db in
-            let plan = SearchEngine.plan(query, sort: sort, limit: limit, names: try CopyNames(db, for: query))
+            let plan = SearchEngine.plan(query, sort: sort, limit: limit, names: try CopyNames(db, for: query),
+                                         severalRowsPerMessage: try ContentVariants.anyIndexed(db))
             let rows = try Row.fetchAll(db, sql: plan.sql, arguments: plan.arguments)
             let locations = try db.cachedStatement(sql: "SELECT DISTINCT mailbox, folder FROM copy WHERE message = ?")
             return try rows.map { row in
@@ -110,7 +111,10 @@ public struct SearchEngine: Sendable {
     /// subject or the sender says more about what a message is than the same word in the body.
     static let bm25Weights = "10.0, 5.0, 2.0, 2.0, 1.0, 1.0, 3.0"
 
-    static func plan(_ query: SearchQuery, sort: SearchSort, limit: Int?, names: CopyNames = CopyNames()) -> Plan {
+    /// `severalRowsPerMessage`: some message has more than one search row (a content variant,
+    /// see `ContentVariants`), so the ranked form folds rows into one hit per message.
+    static func plan(_ query: SearchQuery, sort: SearchSort, limit: Int?, names: CopyNames = CopyNames(),
+                     severalRowsPerMessage: Bool = false) -> Plan {
         var arguments = StatementArguments()
         var conditions = ["message.status = 'stored'"]
         // Noise kept in the archive is there to be checked, not to crowd every search.
@@ -140,7 +144,23 @@ public struct SearchEngine: Sendable {
         }
 
         var sql: String
-        if let match {
+        if let match, severalRowsPerMessage {
+            // A message whose contents both match is one hit, ranked by its best row. bm25 can
+            // only be computed in the MATCH query itself, never inside an aggregate: the rows
+            // are scored in a materialized CTE first, then folded per message.
+            sql = """
+                WITH scored AS MATERIALIZED (
+                    SELECT rowid AS row, bm25(message_fts, \(bm25Weights)) AS score FROM message_fts WHERE message_fts MATCH ?
+                ), best AS (
+                    SELECT \(ContentVariants.messageOf("row")) AS id, MIN(score) AS score FROM scored GROUP BY 1
+                )
+                SELECT message.id, message.key, message.date, message.subject, message.from_address, message.from_name,
+                       message.attachment_count, best.score AS score
+                FROM best JOIN message ON message.id = best.id
+                WHERE 1
+                """
+            arguments += [match]
+        } else if let match {
             sql = """
                 SELECT message.id, message.key, message.date, message.subject, message.from_address, message.from_name,
                        message.attachment_count, bm25(message_fts, \(bm25Weights)) AS score
@@ -181,7 +201,8 @@ public struct SearchEngine: Sendable {
     static func condition(_ query: SearchQuery, _ names: CopyNames, _ arguments: inout StatementArguments) -> String {
         if let expression = ftsExpression(query) {
             arguments += [expression]
-            return "message.id IN (SELECT rowid FROM message_fts WHERE message_fts MATCH ?)"
+            // Low bits: the message a row belongs to (its first content's row, or a variant's).
+            return "message.id IN (SELECT \(ContentVariants.messageOf("rowid")) FROM message_fts WHERE message_fts MATCH ?)"
         }
         switch query {
         case .text:
@@ -368,7 +389,8 @@ extension SearchEngine {
     /// (`dossier export --query`). Reads inside the caller's transaction, so the answer belongs
     /// to the same snapshot as the rest of what the caller reads.
     public static func matchingIDs(_ query: SearchQuery, _ db: Database) throws -> Set<Int64> {
-        let plan = SearchEngine.plan(query, sort: .oldest, limit: nil, names: try CopyNames(db, for: query))
+        let plan = SearchEngine.plan(query, sort: .oldest, limit: nil, names: try CopyNames(db, for: query),
+                                     severalRowsPerMessage: try ContentVariants.anyIndexed(db))
         var ids = Set<Int64>()
         let rows = try Row.fetchCursor(db, sql: plan.sql, arguments: plan.arguments)
         while let row = try rows.next() { ids.insert(row["id"]) }

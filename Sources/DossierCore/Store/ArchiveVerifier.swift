@@ -498,7 +498,7 @@ struct Snapshot {
             notIndexed.append((row[0], row[1]))
         }
         for row in try Row.fetchAll(db, sql: """
-            SELECT d.id, m.key, m.status FROM \(documents) d LEFT JOIN message m ON m.id = d.id
+            SELECT d.id, m.key, m.status FROM \(documents) d LEFT JOIN message m ON m.id = \(ContentVariants.messageOf("d.id"))
             WHERE m.id IS NULL OR m.status <> 'stored' ORDER BY d.id
             """) {
             let key: String? = row[1]

@@ -123,6 +123,10 @@ public enum MessageContentError: Error, Sendable, CustomStringConvertible {
     case notStored(key: String, status: String, reason: String?)
     /// `show --part` named a part the message does not have.
     case noSuchPart(key: String, part: String)
+    /// `show --copy N` named a copy the message does not have.
+    case noSuchCopy(key: String, copy: Int, copies: Int)
+    /// That copy was read but its bytes were not kept (it was excluded when read).
+    case copyNotKept(key: String, copy: Int)
 
     public var description: String {
         switch self {
@@ -130,6 +134,10 @@ public enum MessageContentError: Error, Sendable, CustomStringConvertible {
             return "message \(key) is \(status)\(reason.map { " (\($0))" } ?? ""): its content was not stored"
         case .noSuchPart(let key, let part):
             return "message \(key) has no part \(part) (see dossier show \(key) --structure)"
+        case .noSuchCopy(let key, let copy, let copies):
+            return "message \(key) has no copy \(copy): it has \(copies) (see dossier show \(key))"
+        case .copyNotKept(let key, let copy):
+            return "copy \(copy) of message \(key) was excluded when read: its bytes were not kept"
         }
     }
 }

@@ -29,6 +29,12 @@ import GRDB
 ///   `CRMIndex`), and one blob decodes far quicker than 100k contacts rebuilt from rows or JSON.
 /// - v5: `message.noise`, `noise_decisive`, `noise_signals`: the noise stage's verdict and signals.
 /// - v6: no index by participant address; messages by digest only where they have no Message-ID.
+/// - `variant` (v7): every other content a message's copies brought (same Message-ID, other
+///   bytes: a list's altered copy, a Bcc copy, a re-sent draft, a forgery), numbered from 2 (the
+///   first stored content, `message.sha256`, is 1); each indexed one has its own `message_fts`
+///   row, rowid `number << 40 | message` (see `ContentVariants`).
+/// - `waiting_reply` (v8): replies kept, unsearchable, for a parent a later run may bring
+///   (`ImportOptions.replyWait`); purged when their time is up.
 public enum Schema {
     public static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -228,6 +234,39 @@ public enum Schema {
                 DROP INDEX address_by_address;
                 DROP INDEX message_by_sha256;
                 CREATE INDEX message_by_sha256_without_id ON message(sha256) WHERE message_id IS NULL;
+                """)
+        }
+        migrator.registerMigration("v7: content variants") { db in
+            // Copies that share a Message-ID but not their bytes were recorded as copies of the
+            // first and nothing but the blob store could reach them. Each distinct content now
+            // has a row, so show, search, export and the duplicates report can reach it.
+            try db.execute(sql: """
+                CREATE TABLE variant (
+                    message INTEGER NOT NULL REFERENCES message(id) ON DELETE CASCADE,
+                    number INTEGER NOT NULL,          -- 2, 3, ...: content 1 is message.sha256
+                    sha256 TEXT NOT NULL,             -- of this content's bytes (its blob)
+                    indexed INTEGER NOT NULL DEFAULT 0, -- 1: has its message_fts row
+                    PRIMARY KEY (message, number),
+                    UNIQUE (message, sha256)
+                ) WITHOUT ROWID;
+                """)
+            // How a content differs from the first is derived from the two originals when it
+            // is shown (`ContentVariants`), so archives made before v7 show theirs too; only
+            // their search rows are missing until the mail is imported again.
+        }
+        migrator.registerMigration("v8: replies waiting for their thread") { db in
+            // A reply no rule filed (matched_only's unmatched, or weak noise that is only counted)
+            // lost its content at the end of its own run, before a parent read by a later run
+            // could file it: the outcome depended on how mail was split into runs. Such a reply
+            // now keeps its content (unsearchable) until `until`, and the thread files it when
+            // the parent comes (`FilingStore.propagateAdditions`); past `until` an import purges it.
+            try db.execute(sql: """
+                CREATE TABLE waiting_reply (
+                    message INTEGER PRIMARY KEY REFERENCES message(id) ON DELETE CASCADE,
+                    run INTEGER NOT NULL REFERENCES run(id),  -- the run that stored it
+                    until INTEGER NOT NULL                  -- Unix seconds: kept for its thread until then
+                );
+                CREATE INDEX waiting_reply_by_until ON waiting_reply(until);
                 """)
         }
         return migrator
