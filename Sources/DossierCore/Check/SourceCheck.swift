@@ -248,6 +248,7 @@ public enum SourceCheck {
         case .mbox: return source.gzip ? "mbox (gzip)" : "mbox"
         case .maildirFolder: return "maildir folder"
         case .messageFile: return source.gzip ? "message file (gzip)" : "message file"
+        case .maildirMessage: return "maildir message file"
         }
     }
 
