@@ -9,8 +9,9 @@ import Foundation
 /// nightly, unattended import, exactly once.
 ///
 /// Layout: `DIR/<mailbox>/...` (anything `import` reads: mbox files, Maildirs, .eml files, in any
-/// subfolders, which become folders), or files directly in `DIR`, each its own mailbox named after
-/// the file (`alice.mbox` -> "alice"). Dossier adds `DIR/processed/YYYY-MM-DD/` and
+/// subfolders, which become folders), as `import DIR` maps a folder of mailboxes: an mbox file
+/// directly in `DIR` is a mailbox named after it (`alice.mbox` -> "alice"), a loose message file
+/// there belongs to the mailbox named after `DIR`. Dossier adds `DIR/processed/YYYY-MM-DD/` and
 /// `DIR/quarantine/YYYY-MM-DD/` and never reads them.
 ///
 /// The rules that make a run exactly once:
@@ -92,15 +93,17 @@ public struct DropFolder: Sendable {
             case .file, .directory:
                 break
             }
-            let mailbox = entry.kind == .directory ? entry.name : SourcePlanner.strippingExtensions(entry.name)
+            // As `import DIR` maps a folder of mailboxes: a subfolder or an mbox file is a mailbox
+            // named after it, a loose message file belongs to the mailbox named after DIR.
             let plan: SourcePlan
             do {
-                plan = try SourcePlanner.plan(paths: [path], mailbox: mailbox, measuringMaildirs: true)
+                plan = try SourcePlanner.plan(paths: [path], mailbox: entry.kind == .directory ? entry.name : nil, measuringMaildirs: true)
             } catch {
                 left.append(Left(file: entry.name, reason: "\(error)"))
                 continue
             }
-            for source in plan.sources {
+            for var source in plan.sources {
+                if entry.kind == .file && source.kind == .messageFile { source.mailbox = SourcePlanner.baseName(root) }
                 var files: [(path: String, kind: MessageSource.Kind)] = []
                 if source.kind == .maildirFolder {
                     for file in (try? MaildirReader.messageFiles(in: source.path)) ?? [] { files.append((file.path, .maildirMessage)) }
