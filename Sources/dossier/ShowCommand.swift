@@ -49,7 +49,7 @@ struct Show: ParsableCommand {
 
     func run() throws {
         try guarded {
-            let archive = try openArchive(archiveOptions)
+            let archive = try openArchiveForReading(archiveOptions)
             let (record, copies, stored) = try archive.database.read { db in
                 let record = try MessageRecord.resolve(db, key: key)
                 return (record, try CopyRecord.all(db, message: record.id), try AttachmentRecord.all(db, message: record.id))

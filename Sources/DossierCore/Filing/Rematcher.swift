@@ -104,7 +104,9 @@ public final class Rematcher {
     public func run() throws -> RematchReport {
         let started = Date()
         // It reads every original at the location it read first: no repair may move one meanwhile.
-        let lock = try ArchiveLock.acquire(.shared, root: archive.path, wait: true)
+        let lock = try ArchiveLock.acquireForWriting(root: archive.path) {
+            if !options.dryRun { try WriterRecovery.recover(archive, by: "rematch") }
+        }
         defer { withExtendedLifetime(lock) {} }
         let (directory, load, messages, oldMatches, manuals, withoutContent) = try archive.database.read { db in
             (try CRMStore.activeDirectory(in: db), try CRMStore.activeLoad(in: db), try Self.messages(db), try Self.allMatches(db),

@@ -75,7 +75,10 @@ public final class Importer {
         let directory = try options.directory ?? archive.database.read { try CRMStore.activeDirectory(in: $0) } ?? CRMDirectory.none
         // Held shared for the whole run: `verify --repair` must not take this run's uncommitted
         // objects for a killed import's leftovers, nor move originals it reads (see ArchiveLock).
-        let lock = try ArchiveLock.acquire(.shared, root: archive.path, wait: true)
+        // Alone with the archive, it first clears what a killed writer left (WriterRecovery).
+        let lock = try ArchiveLock.acquireForWriting(root: archive.path) {
+            if !options.dryRun { try WriterRecovery.recover(archive, by: "import") }
+        }
         defer { withExtendedLifetime(lock) {} }
         guard options.dryRun else {
             return try run(plan, directory, WriteSession(pool: archive.database, held: nil), cancellation, progress, preview)
@@ -108,6 +111,7 @@ public final class Importer {
         let firstMessageID = try session.write { try Int64.fetchOne($0, sql: "SELECT COALESCE(MAX(id), 0) + 1 FROM message") ?? 1 }
         var ledger = RunLedger(run: runID, command: "import", status: "running", startedAt: startedAt)
         ledger.sources = plan.sources.count
+        ledger.skip(plan.skipped) // links inside the sources, never read (SymlinkPolicy)
 
         let filer = Filer(index: CRMIndex(directory))
         // --since/--until override rules.yaml's window.

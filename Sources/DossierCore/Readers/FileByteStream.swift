@@ -25,18 +25,22 @@ final class FileByteStream {
     /// The file's size when it was opened (of the compressed data for gzip).
     let size: Int64
 
-    /// Opens `path`; `gzip` decompresses as it reads.
+    /// Opens `path`; `gzip` decompresses as it reads. With `followLinks` false, a symbolic link
+    /// at `path` itself is refused (`O_NOFOLLOW`): files found inside a tree are never read
+    /// through a link (see `SymlinkPolicy`).
     /// - Throws: `SourceError.notFound` or `.unreadable`.
-    init(path: String, gzip: Bool) throws {
+    init(path: String, gzip: Bool, followLinks: Bool = true) throws {
         self.path = path
         var descriptor: Int32
         let name = FileSystemName.bytes(path)
         // O_NONBLOCK: a FIFO (or a file swapped for one after the directory was listed) must not
         // block the import forever waiting for a writer; it is refused below.
-        repeat { descriptor = open(name, O_RDONLY | O_CLOEXEC | O_NONBLOCK) } while descriptor < 0 && errno == EINTR
+        let flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | (followLinks ? 0 : O_NOFOLLOW)
+        repeat { descriptor = open(name, flags) } while descriptor < 0 && errno == EINTR
         guard descriptor >= 0 else {
             let code = errno
             if code == ENOENT { throw SourceError.notFound(path: path) }
+            if code == ELOOP && !followLinks { throw SourceError.unreadable(path: path, reason: "a symbolic link (not followed)") }
             throw SourceError.unreadable(path: path, reason: String(cString: strerror(code)))
         }
         var info = stat()
