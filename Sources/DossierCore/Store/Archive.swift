@@ -107,9 +107,8 @@ public final class Archive: Sendable {
         }
         let pool: DatabasePool
         do {
-            pool = try DatabasePool(path: openPath, configuration: configuration)
             let migrator = Schema.migrator
-            try pool.read { db in
+            let check = { (db: Database) throws in
                 if try migrator.hasBeenSuperseded(db) {
                     throw StoreError.notAnArchive(path: root, reason: "it was written by a newer Dossier")
                 }
@@ -123,6 +122,17 @@ public final class Archive: Sendable {
                                                   + "which a read-only open cannot do (run any writing command, such as `dossier import` with no new mail, where it can be written)")
                 }
             }
+            if !readOnly && databaseInfo.st_size > 0 {
+                // Looked at read-only first: a read-write open turns the file to WAL mode, which
+                // would change a damaged or foreign database before it is refused.
+                var peek = Configuration()
+                peek.readonly = true
+                let queue = try DatabaseQueue(path: databasePath, configuration: peek)
+                try queue.read(check)
+                try queue.close()
+            }
+            pool = try DatabasePool(path: openPath, configuration: configuration)
+            try pool.read(check)
             if !readOnly { try migrator.migrate(pool) }
         } catch let error as StoreError {
             throw error
