@@ -680,14 +680,15 @@ final class HostileInputTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: dir.sub("in/new"), withIntermediateDirectories: true)
         XCTAssertEqual(symlink(secret, dir.sub("in/cur/2:2,S")), 0)
         XCTAssertEqual(symlink("/etc/passwd", dir.sub("in/new/3")), 0)
-        XCTAssertEqual(symlink("/etc", dir.sub("in/.Etc")), 0)
+        XCTAssertEqual(symlink("/etc", dir.sub("in/Etc")), 0)
+        XCTAssertEqual(symlink("/etc", dir.sub("in/.Hidden")), 0) // dot names are never read, links or not
         XCTAssertEqual(symlink("4", dir.sub("in/new/5")), 0)
         XCTAssertEqual(symlink("5", dir.sub("in/new/4")), 0)
         try FileManager.default.createDirectory(atPath: dir.sub("in/.Loop/cur"), withIntermediateDirectories: true)
         XCTAssertEqual(symlink(dir.sub("in"), dir.sub("in/.Loop/cur/up")), 0)
         let ledger = try importChecked(dir, read: 1)
         XCTAssertEqual(ledger.stored, 1)
-        XCTAssertEqual(ledger.skippedReasons, [SymlinkPolicy.outside: 2, SymlinkPolicy.loop: 2, SymlinkPolicy.insideDirectory: 1],
+        XCTAssertEqual(ledger.skippedReasons, [SymlinkPolicy.outside: 3, SymlinkPolicy.loop: 2, SymlinkPolicy.insideDirectory: 1],
                        "\(ledger.skippedPaths)")
     }
 
