@@ -19,6 +19,10 @@ enum Exit {
     static let interrupted = ExitCode(4)
     /// `dossier verify` found problems (after `--repair`: problems remain).
     static let problemsFound = ExitCode(5)
+    /// Another run is writing to the archive (its writer lock is held).
+    static let busy = ExitCode(6)
+    /// The import completed, and quarantined something (a drop file, or a message inside one).
+    static let quarantined = ExitCode(7)
 }
 
 /// Runs a command body; known errors become one line on stderr and a documented exit code,
@@ -28,6 +32,8 @@ func guarded<T>(_ body: () throws -> T) throws -> T {
         return try body()
     } catch let exit as ExitCode {
         throw exit
+    } catch let error as ArchiveBusy {
+        fail(error.description, Exit.busy)
     } catch let error as SourceError {
         fail(error.description, Exit.badInput)
     } catch let error as StoreError {

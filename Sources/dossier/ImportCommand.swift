@@ -16,7 +16,14 @@ struct Import: ParsableCommand {
     @OptionGroup var archiveOptions: ArchiveOptions
 
     @Argument(help: "Mail to import: mbox files, Maildir folders, .eml files or directories of them.")
-    var paths: [String]
+    var paths: [String] = []
+
+    @Option(help: ArgumentHelp("Drop-folder mode: import the files that have settled in DIR (DIR/<mailbox>/...), then move each to DIR/processed/YYYY-MM-DD/ or DIR/quarantine/ (with a .reason file). Exit 7 when anything was quarantined.",
+                               valueName: "dir"))
+    var drop: String?
+
+    @Option(help: ArgumentHelp("With --drop: seconds a file's size and time must stay the same to be taken (default 5).", valueName: "seconds"))
+    var settle: Double?
 
     @Option(help: "Record every message under this mailbox name (default: derived from each path).")
     var mailbox: String?
@@ -50,7 +57,15 @@ struct Import: ParsableCommand {
     var crm: String?
 
     func validate() throws {
-        if paths.isEmpty { throw ValidationError("give at least one path to import") }
+        if drop != nil {
+            if !paths.isEmpty { throw ValidationError("--drop takes the drop folder; give no other paths") }
+            if dryRun { throw ValidationError("--drop moves files; preview a drop folder with `dossier import DIR --dry-run`") }
+            if mailbox != nil || !folders.isEmpty { throw ValidationError("--drop names mailboxes by DIR/<mailbox>/; --mailbox and --folders do not apply") }
+        } else {
+            if paths.isEmpty { throw ValidationError("give at least one path to import, or --drop DIR") }
+            if settle != nil { throw ValidationError("--settle goes with --drop") }
+        }
+        if let settle, settle < 0 { throw ValidationError("--settle must not be negative") }
         if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
         if !dryRun && format != nil { throw ValidationError("--format goes with --dry-run (the ledger's format is --json)") }
         if !dryRun && crm != nil { throw ValidationError("--crm goes with --dry-run (load a directory with dossier crm load)") }
@@ -59,6 +74,7 @@ struct Import: ParsableCommand {
 
     func run() throws {
         if dryRun { return try runDryRun() }
+        if drop != nil { return try runDrop() }
         let ledger = try guarded { () -> RunLedger in
             let options = try importOptions()
             // Check the paths first so that a bad one fails before an archive is created.

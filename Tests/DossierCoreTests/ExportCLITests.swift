@@ -6,24 +6,7 @@ import XCTest
 /// `dossier export` and `dossier verify` as a user runs them, against the generator's truth:
 /// every account's export holds exactly the messages the truth files to it, byte for byte.
 final class ExportCLITests: XCTestCase {
-    private var repository: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    }
-
-    private func python(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") else { throw XCTSkip("python3 is not installed") }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = arguments
-        process.currentDirectoryURL = repository
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
-    }
+    private var repository: URL { Repository.root }
 
     /// What the truth says each account's export must hold: Message-IDs (or, without one, the
     /// SHA-256 of the bytes) of the unique messages filed to it.
@@ -52,7 +35,7 @@ final class ExportCLITests: XCTestCase {
 
     func testEveryAccountsExportHoldsExactlyWhatTheTruthFilesToIt() throws {
         let dir = try TemporaryDirectory()
-        let generated = try python(["scripts/gen-corpus", "--messages", "400", "--seed", "11", "--out", dir.sub("corpus"), "--quiet"])
+        let generated = try Repository.python(["scripts/gen-corpus", "--messages", "400", "--seed", "11", "--out", dir.sub("corpus"), "--quiet"])
         XCTAssertEqual(generated.status, 0, generated.output)
         let archive = dir.sub("archive")
         XCTAssertEqual(try DossierCLI.run(["crm", "load", dir.sub("corpus/crm"), "--archive", archive]).status, 0)

@@ -6,30 +6,13 @@ import XCTest
 /// `crm load`, `import` and `report assignments` must agree with it 100 %, as scored by
 /// scripts/score (which exits non-zero below 100 %).
 final class FilingAccuracyTests: XCTestCase {
-    private var repository: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    }
-
-    private func python(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") else { throw XCTSkip("python3 is not installed") }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = arguments
-        process.currentDirectoryURL = repository
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
-    }
+    private var repository: URL { Repository.root }
 
     /// `keepNoise`: rules.yaml says `noise: store: true` (kept, flagged) instead of the default
     /// (counted only); the report must not change.
     private func check(format: String, mode: [String] = [], keepNoise: Bool = false) throws {
         let dir = try TemporaryDirectory()
-        let generated = try python(["scripts/gen-corpus", "--messages", "1500", "--seed", "3", "--format", format,
+        let generated = try Repository.python(["scripts/gen-corpus", "--messages", "1500", "--seed", "3", "--format", format,
                                     "--out", dir.sub("corpus"), "--quiet"] + mode)
         XCTAssertEqual(generated.status, 0, generated.output)
         if keepNoise {
@@ -45,7 +28,7 @@ final class FilingAccuracyTests: XCTestCase {
         XCTAssertEqual(report.status, 0, report.stderr)
         try dir.write("assignments.jsonl", report.stdout)
         // With the noise stage: every noise kind at 100 % precision and recall, every near miss filed.
-        let score = try python(["scripts/score", "--truth", dir.sub("corpus/truth.jsonl"), "--assignments", dir.sub("assignments.jsonl"),
+        let score = try Repository.python(["scripts/score", "--truth", dir.sub("corpus/truth.jsonl"), "--assignments", dir.sub("assignments.jsonl"),
                                 "--show-mismatches", "10"] + (format == "mbox" ? ["--format", "mbox"] : []))
         XCTAssertEqual(score.status, 0, score.output)
         XCTAssertTrue(score.output.contains("100.000 %"), score.output)

@@ -30,6 +30,31 @@ final class TemporaryDirectory {
     func sub(_ relative: String) -> String { path + "/" + relative }
 }
 
+/// The repository's checkout (for samples/ and scripts/), and its Python scripts run from there.
+enum Repository {
+    /// Tests/DossierCoreTests/<file> -> the repository root.
+    static var root: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+
+    /// Runs `python3 ARGUMENTS` in the repository root (stdout and stderr together), or skips
+    /// when python3 is absent.
+    static func python(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") else { throw XCTSkip("python3 is not installed") }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = arguments
+        process.currentDirectoryURL = root
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+    }
+}
+
 /// Paths of the shared real-world corpora, or a skip when they are absent (a user's clone).
 enum SharedCorpora {
     static var root: String {
@@ -83,7 +108,8 @@ enum DossierCLI {
 
     /// Runs `dossier arguments...`. Output goes to files rather than pipes, so a large output can
     /// never fill a pipe and block the child; a run longer than `timeout` is killed and fails the test.
-    static func run(_ arguments: [String], timeout: TimeInterval = 60,
+    /// `environment` is added to this process's (e.g. `DOSSIER_FAULT`, see `FaultPoint`).
+    static func run(_ arguments: [String], timeout: TimeInterval = 60, environment: [String: String] = [:],
                     file: StaticString = #filePath, line: UInt = #line) throws -> Outcome {
         let scratch = try TemporaryDirectory()
         let outPath = scratch.sub("stdout"), errPath = scratch.sub("stderr")
@@ -92,6 +118,7 @@ enum DossierCLI {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try binary)
         process.arguments = arguments
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
         try process.run()

@@ -104,10 +104,12 @@ public final class Rematcher {
     public func run() throws -> RematchReport {
         let started = Date()
         // It reads every original at the location it read first: no repair may move one meanwhile.
-        let lock = try ArchiveLock.acquireForWriting(root: archive.path) {
-            if !options.dryRun { try WriterRecovery.recover(archive, by: "rematch") }
-        }
+        let lock = try ArchiveLock.acquire(.shared, root: archive.path, wait: true)
         defer { withExtendedLifetime(lock) {} }
+        // One writing run at a time (an import or another rematch: ArchiveBusy at once).
+        let writer = options.dryRun ? nil : try WriterLock.acquire(archive)
+        defer { withExtendedLifetime(writer) {} }
+        if writer != nil { WriterRecovery.reclaimPackTails(archive) }
         let (directory, load, messages, oldMatches, manuals, withoutContent) = try archive.database.read { db in
             (try CRMStore.activeDirectory(in: db), try CRMStore.activeLoad(in: db), try Self.messages(db), try Self.allMatches(db),
              try Self.allManual(db), try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM message WHERE status <> 'stored'") ?? 0)

@@ -28,6 +28,9 @@ public struct ImportOptions: Sendable {
     public var dryRun = false
     /// The CRM directory to file against instead of the one in force (`--dry-run --crm DIR`).
     public var directory: CRMDirectory?
+    /// The sources to read, planned by the caller (the drop folder names each file it hands
+    /// over); nil plans `paths` with `SourcePlanner`.
+    public var plan: SourcePlan?
 
     public init(paths: [String]) {
         self.paths = paths
@@ -69,18 +72,20 @@ public final class Importer {
     public func run(cancellation: CancellationFlag = CancellationFlag(),
                     progress: ((ImportProgress) -> Void)? = nil,
                     preview: ((ImportPreviewRow) -> Void)? = nil) throws -> RunLedger {
-        let plan = try SourcePlanner.plan(paths: options.paths, mailbox: options.mailbox, folderGlobs: options.folderGlobs,
-                                          excluding: [archive.path], measuringMaildirs: progress != nil)
+        let plan = try options.plan ?? SourcePlanner.plan(paths: options.paths, mailbox: options.mailbox, folderGlobs: options.folderGlobs,
+                                                          excluding: [archive.path], measuringMaildirs: progress != nil)
         // The CRM directory in force (`CRMDirectory.none` when none was loaded: everything unassigned).
         let directory = try options.directory ?? archive.database.read { try CRMStore.activeDirectory(in: $0) } ?? CRMDirectory.none
         // Held shared for the whole run: `verify --repair` must not take this run's uncommitted
         // objects for a killed import's leftovers, nor move originals it reads (see ArchiveLock).
-        // Alone with the archive, it first clears what a killed writer left (WriterRecovery).
-        let lock = try ArchiveLock.acquireForWriting(root: archive.path) {
-            if !options.dryRun { try WriterRecovery.recover(archive, by: "import") }
-        }
+        let lock = try ArchiveLock.acquire(.shared, root: archive.path, wait: true)
         defer { withExtendedLifetime(lock) {} }
         guard options.dryRun else {
+            // One writing run at a time; a second one exits at once (ArchiveBusy).
+            let writer = try WriterLock.acquire(archive)
+            defer { withExtendedLifetime(writer) {} }
+            // The only writer now: pack bytes a killed run appended are cut back (WriterRecovery).
+            WriterRecovery.reclaimPackTails(archive)
             return try run(plan, directory, WriteSession(pool: archive.database, held: nil), cancellation, progress, preview)
         }
         // Dry run: everything the writer does happens in one transaction that is rolled back, so
@@ -259,7 +264,9 @@ public final class Importer {
                 }
                 try next.save(db)
                 try flush?.wait()
+                try FaultPoint.check(.midTransaction)
             }
+            try FaultPoint.check(.afterCommit)
             checkpointer?.committed()
             // Indexed now: later copies find these originals in the database.
             pendingBlobs.release(batch.lazy.compactMap { entry -> String? in

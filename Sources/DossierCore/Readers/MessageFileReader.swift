@@ -9,10 +9,10 @@ public struct MessageFileReader: MessageReader {
     private var done = false
 
     /// - Parameter followLinks: false for a file found inside a tree (never read through a link).
-    public init(path: String, mailbox: String, folder: String = "", maxMessageBytes: Int = ReaderLimits.maxMessageBytes,
-                followLinks: Bool = true) {
+    public init(path: String, mailbox: String, folder: String = "", flags: String = "",
+                maxMessageBytes: Int = ReaderLimits.maxMessageBytes, followLinks: Bool = true) {
         self.path = path
-        self.location = MessageLocation(mailbox: mailbox, path: path, folder: folder)
+        self.location = MessageLocation(mailbox: mailbox, path: path, folder: folder, flags: flags)
         self.limit = maxMessageBytes
         self.followLinks = followLinks
     }

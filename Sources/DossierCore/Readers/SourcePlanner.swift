@@ -14,6 +14,9 @@ public struct MessageSource: Sendable, Hashable {
         case maildirFolder
         /// One file holding one message (.eml or any other regular file), possibly gzip-compressed.
         case messageFile
+        /// One message file of a Maildir folder, read on its own (the drop folder hands over
+        /// each file it will move): its flags come from its name, as `MaildirReader` reads them.
+        case maildirMessage
     }
 
     public var kind: Kind
@@ -40,7 +43,7 @@ public struct MessageSource: Sendable, Hashable {
         self.folder = folder
         self.gzip = gzip
         self.byteSize = byteSize
-        self.messageFiles = messageFiles ?? (kind == .messageFile ? 1 : 0)
+        self.messageFiles = messageFiles ?? (kind == .messageFile || kind == .maildirMessage ? 1 : 0)
     }
 
     /// Opens a streaming reader over this source.
@@ -56,6 +59,11 @@ public struct MessageSource: Sendable, Hashable {
         case .messageFile:
             // Gzip is recognised by its magic bytes when the file is read.
             return MessageFileReader(path: path, mailbox: mailbox, folder: folder, followLinks: followsLinks)
+        case .maildirMessage:
+            // A file of a Maildir's cur/ or new/ (the drop folder hands over each): never through a link.
+            let name = path.split(separator: "/").last.map(String.init) ?? path
+            return MessageFileReader(path: path, mailbox: mailbox, folder: folder, flags: MaildirReader.flags(fromFileName: name),
+                                     followLinks: false)
         }
     }
 }

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import GRDB
 
 /// An archive directory: the SQLite database (`dossier.sqlite`, WAL mode) and the object files.
@@ -150,5 +153,22 @@ public final class Archive: Sendable {
             }
         }
         return archive
+    }
+
+    /// Makes every committed transaction durable now: `fsync` of the WAL and the database file.
+    /// Commits run with `synchronous = NORMAL`, which keeps the archive consistent across a power
+    /// loss but may lose the last commits; a drop-folder run calls this before it moves files to
+    /// processed/, so that a file never leaves the drop folder before its messages are on disk.
+    public func syncDatabase() throws {
+        for name in [Self.databaseName + "-wal", Self.databaseName] {
+            let file = path + "/" + name
+            let fd = Glibc.open(file, O_RDONLY | O_CLOEXEC)
+            if fd < 0 {
+                if errno == ENOENT { continue }
+                throw StoreError.io(path: file, errno: errno)
+            }
+            defer { close(fd) }
+            guard fsync(fd) == 0 else { throw StoreError.io(path: file, errno: errno) }
+        }
     }
 }

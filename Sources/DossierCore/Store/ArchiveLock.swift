@@ -45,26 +45,6 @@ public final class ArchiveLock: @unchecked Sendable {
         return ArchiveLock(fd: fd)
     }
 
-    /// The lock a writing run (an import, a rematch) holds shared for its whole run. When it can
-    /// be had exclusively at once, nobody else uses the archive: `recover` runs first under the
-    /// exclusive lock (`WriterRecovery`: runs left `running` by a killed process, pack tails it
-    /// appended), then the lock is turned shared, as before. When it cannot, another Dossier
-    /// process is active and nothing is recovered: this run waits for a shared lock.
-    ///
-    /// flock(2) does not promise to turn exclusive into shared atomically (another process may
-    /// take the lock in between); that is safe here because recovery is done by then and this
-    /// run has written nothing yet, and the conversion then waits like any shared request.
-    public static func acquireForWriting(root: String, recover: () throws -> Void) throws -> ArchiveLock {
-        if let lock = try acquire(.exclusive, root: root, wait: false) {
-            try recover()
-            while flock(lock.fd, LOCK_SH) != 0 {
-                guard errno == EINTR else { throw StoreError.io(path: root, errno: errno) }
-            }
-            return lock
-        }
-        return try acquire(.shared, root: root, wait: true)!
-    }
-
     /// Whether no other process holds the lock now (an instant's answer: it takes and drops it).
     public static func isFree(root: String) throws -> Bool {
         try acquire(.exclusive, root: root, wait: false) != nil

@@ -80,6 +80,8 @@ public struct ObjectStore: Sendable {
         let target = path(kind, sha256: sha256)
         if access(target, F_OK) == 0 { return false }
         let bytes = try make()
+        try FaultPoint.check(.beforeObjectWrite, path: target)
+        defer { try? FaultPoint.check(.afterObjectWrite, path: target) }
         #if os(Linux)
         let directory = String(target[..<(target.lastIndex(of: "/") ?? target.endIndex)])
         let unnamed = open(directory, Self.tmpfileFlags | O_WRONLY | O_CLOEXEC, 0o644)

@@ -152,7 +152,9 @@ public final class PackWriter {
         // On failure the members are dropped: their locations must not be indexed (the caller
         // turns their messages into failures), and the file holds at most a harmless partial tail.
         defer { buffer.removeAll(keepingCapacity: buffer.capacity <= 2 * bufferLimit) }
+        try FaultPoint.check(.beforePackWrite, path: store.directoryPath + "/" + name)
         try writeAll(buffer)
+        try FaultPoint.check(.afterPackWrite, path: store.directoryPath + "/" + name)
     }
 
     private func writeAll(_ bytes: [UInt8]) throws {

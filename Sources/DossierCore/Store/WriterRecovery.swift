@@ -7,26 +7,23 @@ import Foundation
 import GRDB
 import Logging
 
-/// What a writer that died (SIGKILL, a crash, a power cut, a full disk) leaves behind, cleared by
-/// the next writer that finds itself alone with the archive.
+/// What a writer that died (SIGKILL, a crash, a power cut, a full disk) leaves behind in the packs,
+/// cleared by the next writer.
 ///
-/// "Alone" means it holds the archive's lock exclusively (`ArchiveLock`; every import and rematch
-/// holds it shared for its whole run, and the kernel drops it when a process dies) and no pack is
-/// named after a live Dossier process (an older Dossier imported without the lock). Then:
-/// - every run still recorded as `running` belongs to a process that is gone: it is marked
-///   `interrupted` (with `finished_at` and an `error` saying so), so `report run --all` stops
-///   showing it as running forever;
-/// - every pack's bytes after its last indexed member were appended by a writer that never
-///   committed them (a pack is only ever appended to by the writer that created it, in one run):
-///   the pack is cut back to its last member (`ftruncate`, then `fsync`). Bytes between members
-///   (the originals of noise a run purged) and pack files no row names are left to
-///   `verify --archive --repair`, which checks the whole archive first.
-/// Nothing is cut when the packs' rows look damaged (a pack row whose file is missing or shorter
-/// than its last member, a blob naming no pack): unindexed bytes may then be what the index lost.
+/// Called by an import or rematch once it holds the `WriterLock` (no other import or rematch is
+/// alive; the lock also marks runs left `running` as `interrupted`) and the `ArchiveLock` shared
+/// (no `verify --repair` is moving packs): every pack's bytes after its last indexed member were
+/// appended by a writer that never committed them (a pack is only ever appended to by the writer
+/// that created it, in one run), so the pack is cut back to its last member (`ftruncate`, then
+/// `fsync`). Bytes between members (the originals of noise a run purged) and pack files no row
+/// names are left to `verify --archive --repair`, which checks the whole archive first.
+///
+/// Nothing is cut while a pack is named after a live Dossier process (an older Dossier imports
+/// without either lock), nor when the packs' rows look damaged (a pack row whose file is missing
+/// or shorter than its last member, a blob naming no pack): unindexed bytes may then be what the
+/// index lost. A failure to cut is logged and never stops the run.
 public enum WriterRecovery {
     public struct Outcome: Sendable, Equatable {
-        /// Runs marked interrupted.
-        public var interruptedRuns: [Int64] = []
         /// Packs cut back, with the bytes removed from each.
         public var truncatedPacks: [String: Int64] = [:]
         /// Why pack tails were left alone, when they were.
@@ -36,17 +33,16 @@ public enum WriterRecovery {
 
     private static let logger = Logger(label: "dossier.recovery")
 
-    /// Runs the recovery. The caller holds the archive's lock exclusively (see
-    /// `ArchiveLock.acquireForWriting`); `by` names the command, for the runs' error text.
+    /// Cuts every pack back to its last indexed member. The caller holds the `WriterLock` and the
+    /// `ArchiveLock` (shared or exclusive).
     @discardableResult
-    public static func recover(_ archive: Archive, by command: String) throws -> Outcome {
+    public static func reclaimPackTails(_ archive: Archive) -> Outcome {
         var outcome = Outcome()
         let live = ArchiveLock.livePackWriters(packNames: packFileNames(archive.packs.directoryPath))
         guard live.isEmpty else {
             outcome.leftAlone = "packs are named after Dossier processes that still run (pid \(live.map(String.init).joined(separator: ", ")))"
             return outcome
         }
-        outcome.interruptedRuns = try markInterruptedRuns(archive.database, by: command)
         do {
             try truncatePackTails(archive, &outcome)
         } catch {
@@ -54,10 +50,14 @@ public enum WriterRecovery {
             outcome.leftAlone = "\(error)"
             logger.warning("pack tails not reclaimed: \(error)")
         }
+        if outcome.reclaimedBytes > 0 {
+            logger.info("reclaimed \(outcome.reclaimedBytes) bytes a killed run appended to \(outcome.truncatedPacks.count) packs")
+        }
         return outcome
     }
 
-    /// Marks every `running` run interrupted. Only call when no live process can own one.
+    /// Marks every `running` run interrupted (`verify --repair`, which holds the `ArchiveLock`
+    /// exclusively, so no import or rematch is alive). Only call when no live process can own one.
     public static func markInterruptedRuns(_ database: DatabasePool, by command: String) throws -> [Int64] {
         try database.write { db in
             let ids = try Int64.fetchAll(db, sql: "SELECT id FROM run WHERE status = 'running' ORDER BY id")
