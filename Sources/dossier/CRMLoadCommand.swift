@@ -53,7 +53,7 @@ struct CRMLoadCommand: ParsableCommand {
                 FileHandle.standardError.write(Data((crmLocation(diagnostic, in: folder) + "\n").utf8))
             }
             if json {
-                let load = try guarded { try openArchive(archiveOptions).database.read { try CRMStore.loads(in: $0).last } }
+                let load = try guarded { try openArchiveForReading(archiveOptions).database.read { try CRMStore.loads(in: $0).last } }
                 if let load { try printJSON(load) }
             }
             fail("\(error.errors.count) error\(error.errors.count == 1 ? "" : "s") in the CRM directory; nothing was loaded, the previous directory stays in force",

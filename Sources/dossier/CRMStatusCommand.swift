@@ -15,7 +15,7 @@ struct CRMStatusCommand: ParsableCommand {
 
     func run() throws {
         let (loads, directory) = try guarded {
-            try openArchive(archiveOptions).database.read { db in (try CRMStore.loads(in: db), try CRMStore.activeDirectory(in: db)) }
+            try openArchiveForReading(archiveOptions).database.read { db in (try CRMStore.loads(in: db), try CRMStore.activeDirectory(in: db)) }
         }
         let active = loads.first(where: \.active)
         if json {

@@ -38,7 +38,7 @@ struct ClientCommand: ParsableCommand {
 
     func run() throws {
         let file = try guarded { () -> ClientFile in
-            let archive = try openArchive(archiveOptions)
+            let archive = try openArchiveForReading(archiveOptions)
             return try archive.database.read { db in
                 let index = CRMIndex(try CRMStore.activeDirectory(in: db) ?? CRMDirectory())
                 do {

@@ -96,8 +96,15 @@ private func escapingControls(_ text: String, keepLineBreaks: Bool) -> String {
     return result
 }
 
+/// Opens the archive for a command that writes (refused with a clear error when it cannot be written).
 func openArchive(_ options: ArchiveOptions, create: Bool = false) throws -> Archive {
     try Archive.open(at: options.archive, create: create)
+}
+
+/// Opens the archive for a command that only reads: read-only, so it works on read-only media and
+/// changes nothing (see `Archive.Access.readOnly`).
+func openArchiveForReading(_ options: ArchiveOptions) throws -> Archive {
+    try Archive.open(at: options.archive, create: false, access: .readOnly)
 }
 
 /// Writes to stdout without Swift's print buffering surprises for binary data.

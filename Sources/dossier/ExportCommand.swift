@@ -60,7 +60,7 @@ struct ExportCommand: ParsableCommand {
 
     func run() throws {
         let result = try guarded { () -> ExportResult in
-            let archive = try openArchive(archiveOptions)
+            let archive = try openArchiveForReading(archiveOptions)
             var writer = ExportWriter(archive: archive, request: try request(archive))
             writer.version = Dossier.versionText
             if let sign {

@@ -211,6 +211,12 @@ enum LedgerText {
         for (reason, count) in ledger.quarantineReasons.sorted(by: { $0.key < $1.key }) {
             lines.append("    \(grouped(count))  \(oneLine(reason))")
         }
+        if ledger.skipped > 0 {
+            lines.append("  skipped      \(grouped(ledger.skipped))  (found and not read; not in read)")
+            for (reason, count) in ledger.skippedReasons.sorted(by: { $0.key < $1.key }) {
+                lines.append("    \(grouped(count))  \(reason)")
+            }
+        }
         lines.append("  noise        \(grouped(ledger.noise))  (included above: in stored when kept flagged, in excluded when only counted)")
         for (reason, count) in ledger.noiseReasons.sorted(by: { $0.key < $1.key }) {
             lines.append("    \(grouped(count))  \(oneLine(reason))")

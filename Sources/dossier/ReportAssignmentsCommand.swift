@@ -26,7 +26,7 @@ struct AssignmentsReportCommand: ParsableCommand {
 
     func run() throws {
         try guarded {
-            let archive = try openArchive(archiveOptions)
+            let archive = try openArchiveForReading(archiveOptions)
             switch format {
             case .jsonl, .json: break
             case .csv, .table, .html: return try writeOther(archive)

@@ -54,7 +54,7 @@ struct ClientsReportCommand: ParsableCommand {
 
     func run() throws {
         let report = try guarded { () -> ClientsReport in
-            let archive = try openArchive(archiveOptions)
+            let archive = try openArchiveForReading(archiveOptions)
             return try archive.database.read { db in
                 let index = CRMIndex(try CRMStore.activeDirectory(in: db) ?? CRMDirectory())
                 let options = ClientsReport.Options(asOf: asOf.flatMap(ReportTime.parse) ?? Date(), period: period,

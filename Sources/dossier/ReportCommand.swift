@@ -41,7 +41,7 @@ struct RunReport: ParsableCommand {
 
     func run() throws {
         try guarded {
-            let archive = try openArchive(archiveOptions)
+            let archive = try openArchiveForReading(archiveOptions)
             let format = effectiveFormat
             if all {
                 let runs = try archive.database.read { db in
@@ -54,10 +54,10 @@ struct RunReport: ParsableCommand {
                 case .html: return writeOut(ReportPages.runs(runs))
                 case .table: break
                 }
-                var table = TextTable(["RUN", "STARTED", "STATUS", "READ", "STORED", "DUPLICATE", "EXCLUDED", "QUARANTINED"])
+                var table = TextTable(["RUN", "STARTED", "STATUS", "READ", "STORED", "DUPLICATE", "EXCLUDED", "QUARANTINED", "SKIPPED"])
                 for ledger in runs {
                     table.add([String(ledger.run), ledger.startedAt, ledger.status, grouped(ledger.read), grouped(ledger.stored),
-                               grouped(ledger.duplicate), grouped(ledger.excluded), grouped(ledger.quarantined)])
+                               grouped(ledger.duplicate), grouped(ledger.excluded), grouped(ledger.quarantined), grouped(ledger.skipped)])
                 }
                 return writeOut(table.render())
             }
@@ -87,6 +87,14 @@ struct RunReport: ParsableCommand {
                 }
                 text += "\n" + table.render()
             }
+            if !ledger.skippedPaths.isEmpty {
+                var table = TextTable(["SKIPPED", "REASON"])
+                for entry in ledger.skippedPaths { table.add([entry.path, entry.reason]) }
+                text += "\n" + table.render()
+                if ledger.skipped > ledger.skippedPaths.count {
+                    text += "(\(grouped(ledger.skipped - ledger.skippedPaths.count)) more skipped paths not listed)\n"
+                }
+            }
             writeOut(text)
         }
     }
@@ -94,12 +102,12 @@ struct RunReport: ParsableCommand {
     /// One row per run: the ledger's counts (reasons are in json).
     private func writeCSV(_ runs: [RunLedger]) {
         writeOut(csvLine(["run", "command", "started_at", "finished_at", "status", "read", "stored", "duplicate", "excluded",
-                          "quarantined", "noise", "bytes", "sources", "seconds"]))
+                          "quarantined", "noise", "bytes", "sources", "seconds", "skipped"]))
         for ledger in runs {
             writeOut(csvLine([String(ledger.run), ledger.command, ledger.startedAt, ledger.finishedAt ?? "", ledger.status,
                               String(ledger.read), String(ledger.stored), String(ledger.duplicate), String(ledger.excluded),
                               String(ledger.quarantined), String(ledger.noise), String(ledger.bytes), String(ledger.sources),
-                              String(format: "%.3f", ledger.seconds)]))
+                              String(format: "%.3f", ledger.seconds), String(ledger.skipped)]))
         }
     }
 }

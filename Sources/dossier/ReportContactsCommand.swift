@@ -40,7 +40,7 @@ struct ContactsReportCommand: ParsableCommand {
 
     func run() throws {
         let (report, index) = try guarded { () -> (DiscoveredContacts, CRMIndex) in
-            let archive = try openArchive(archiveOptions)
+            let archive = try openArchiveForReading(archiveOptions)
             return try archive.database.read { db in
                 let index = CRMIndex(try CRMStore.activeDirectory(in: db) ?? CRMDirectory())
                 return (try DiscoveredContacts.load(db, index: index, minMessages: minMessages), index)

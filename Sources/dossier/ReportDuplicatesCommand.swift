@@ -27,7 +27,7 @@ struct DuplicatesReportCommand: ParsableCommand {
 
     func run() throws {
         try guarded {
-            let archive = try openArchive(archiveOptions)
+            let archive = try openArchiveForReading(archiveOptions)
             var groups: [DuplicateGroup] = []
             try archive.database.read { db in
                 try DuplicatesReport.write(db, archive: archive, filter: .init(variantsOnly: variants)) { groups.append($0) }

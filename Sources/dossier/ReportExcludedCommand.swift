@@ -40,7 +40,7 @@ struct ExcludedReportCommand: ParsableCommand {
 
     func run() throws {
         try guarded {
-            let archive = try openArchive(archiveOptions)
+            let archive = try openArchiveForReading(archiveOptions)
             let filter = ExcludedReport.Filter(reasons: Set(reasons.map(\.rawValue)), run: runID)
             try archive.database.read { db in
                 switch format {

@@ -34,7 +34,7 @@ struct UnassignedReportCommand: ParsableCommand {
 
     func run() throws {
         try guarded {
-            let archive = try openArchive(archiveOptions)
+            let archive = try openArchiveForReading(archiveOptions)
             try archive.database.read { db in
                 let queue = UnassignedQueue(index: CRMIndex(try CRMStore.activeDirectory(in: db) ?? CRMDirectory()))
                 switch format {

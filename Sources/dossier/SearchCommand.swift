@@ -43,7 +43,7 @@ struct Search: ParsableCommand {
         try guarded {
             // Parse before opening the archive: a typo in the query is reported as such.
             let parsed = try SearchQuery.parse(query.joined(separator: " "))
-            let archive = try openArchive(archiveOptions)
+            let archive = try openArchiveForReading(archiveOptions)
             let hits = try SearchEngine(archive: archive).search(parsed, sort: sort, limit: limit)
             if json { return try printJSON(hits) }
             if isatty(1) == 1 {

@@ -56,7 +56,7 @@ struct Show: ParsableCommand {
 
     func run() throws {
         try guarded {
-            let archive = try openArchive(archiveOptions)
+            let archive = try openArchiveForReading(archiveOptions)
             let summary = !(raw || headers || text || structure || part != nil || attachments)
             let (record, copies, stored, chosen) = try archive.database.read { db in
                 let record = try MessageRecord.resolve(db, key: key)

@@ -24,7 +24,7 @@ struct ThreadCommand: ParsableCommand {
 
     func run() throws {
         let thread = try guarded {
-            try openArchive(archiveOptions).database.read { try ArchiveThread.thread(ofKey: key, $0) }
+            try openArchiveForReading(archiveOptions).database.read { try ArchiveThread.thread(ofKey: key, $0) }
         }
         if json { return try printJSON(ThreadJSON(thread)) }
         var text = "Thread of \(grouped(thread.messageCount)) message\(thread.messageCount == 1 ? "" : "s")"

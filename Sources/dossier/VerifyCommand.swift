@@ -78,7 +78,7 @@ struct Verify: ParsableCommand {
             return
         }
         let report = try guarded {
-            try ArchiveVerifier(archive: Archive.open(at: directory, create: false), workers: threads).verify()
+            try ArchiveVerifier(archive: Archive.open(at: directory, create: false, access: .readOnly), workers: threads).verify()
         }
         if json { try printJSON(report) } else { writeOut(Self.text(report)) }
         if report.hasProblems { throw Exit.problemsFound }

@@ -25,7 +25,7 @@ struct Why: ParsableCommand {
 
     func run() throws {
         let explanation = try guarded {
-            try openArchive(archiveOptions).database.read { db in
+            try openArchiveForReading(archiveOptions).database.read { db in
                 let directory = try CRMStore.activeDirectory(in: db) ?? CRMDirectory()
                 return try FilingExplanation.explain(key: key, in: db, index: CRMIndex(directory))
             }

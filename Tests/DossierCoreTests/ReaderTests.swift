@@ -369,7 +369,7 @@ final class ReaderTests: XCTestCase {
         }
     }
 
-    func testSymlinkedDirectoriesAreNotFollowedButFilesAre() throws {
+    func testNoSymlinkInsideATreeIsFollowedAndEachIsRecorded() throws {
         let dir = try TemporaryDirectory()
         try dir.write("in/a.eml", "Subject: a\n\n")
         try dir.write("outside/secret.eml", "Subject: outside\n\n")
@@ -378,8 +378,12 @@ final class ReaderTests: XCTestCase {
         try FileManager.default.createSymbolicLink(atPath: dir.sub("in/link.eml"), withDestinationPath: dir.sub("outside/secret.eml"))
         try FileManager.default.createSymbolicLink(atPath: dir.sub("in/dangling"), withDestinationPath: dir.sub("nowhere"))
         let plan = try SourcePlanner.plan(paths: [dir.sub("in")])
-        // The dangling link is planned so that its failure is recorded in the ledger, not silently dropped.
-        XCTAssertEqual(plan.sources.map { SourcePlanner.baseName($0.path) }, ["a.eml", "dangling", "link.eml"])
+        // Links are never read inside a tree (SymlinkPolicy), and each is recorded with why.
+        XCTAssertEqual(plan.sources.map { SourcePlanner.baseName($0.path) }, ["a.eml"])
+        XCTAssertEqual(plan.skipped, [SkippedPath(path: dir.sub("in/dangling"), reason: SymlinkPolicy.dangling),
+                                      SkippedPath(path: dir.sub("in/link.eml"), reason: SymlinkPolicy.outside),
+                                      SkippedPath(path: dir.sub("in/loop"), reason: SymlinkPolicy.insideDirectory),
+                                      SkippedPath(path: dir.sub("in/out"), reason: SymlinkPolicy.outside)])
     }
 
     func testWholeFileReadsWhateverTheSizeHintAndStopsAtTheLimit() throws {

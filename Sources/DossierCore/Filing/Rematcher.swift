@@ -112,6 +112,7 @@ public final class Rematcher {
         // One writing run at a time (an import or another rematch: ArchiveBusy at once).
         let writer = options.dryRun ? nil : try WriterLock.acquire(archive)
         defer { withExtendedLifetime(writer) {} }
+        if writer != nil { WriterRecovery.reclaimPackTails(archive) }
         let (directory, load, messages, oldMatches, manuals, withoutContent) = try archive.database.read { db in
             (try CRMStore.activeDirectory(in: db), try CRMStore.activeLoad(in: db), try Self.messages(db), try Self.allMatches(db),
              try Self.allManual(db), try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM message WHERE status <> 'stored'") ?? 0)

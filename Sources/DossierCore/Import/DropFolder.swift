@@ -84,7 +84,7 @@ public struct DropFolder: Sendable {
                 continue
             }
             switch entry.kind {
-            case .symlinkToFile, .symlinkToDirectory:
+            case .symlink:
                 left.append(Left(file: entry.name, reason: "a symbolic link: never followed in a drop folder"))
                 continue
             case .other:
@@ -101,6 +101,10 @@ public struct DropFolder: Sendable {
             } catch {
                 left.append(Left(file: entry.name, reason: "\(error)"))
                 continue
+            }
+            // Links inside a subfolder are never read either (SymlinkPolicy): left, with the reason.
+            for skipped in plan.skipped {
+                left.append(Left(file: String(skipped.path.dropFirst(root.count + 1)), reason: skipped.reason))
             }
             for var source in plan.sources {
                 if entry.kind == .file && source.kind == .messageFile { source.mailbox = SourcePlanner.baseName(root) }
@@ -161,8 +165,11 @@ public struct DropFolder: Sendable {
     /// The import's sources: one per file, so that each file's outcome is known.
     public func plan(_ items: [Item]) -> SourcePlan {
         SourcePlan(sources: items.map { item in
-            MessageSource(kind: item.kind, path: root + "/" + item.relative, mailbox: item.mailbox, folder: item.folder,
-                          gzip: item.gzip, byteSize: item.size)
+            var source = MessageSource(kind: item.kind, path: root + "/" + item.relative, mailbox: item.mailbox, folder: item.folder,
+                                       gzip: item.gzip, byteSize: item.size)
+            // A file swapped for a link after the scan is refused when opened, never read through it.
+            source.followsLinks = false
+            return source
         })
     }
 

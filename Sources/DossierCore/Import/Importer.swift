@@ -109,6 +109,8 @@ public final class Importer {
             // One writing run at a time; a second one exits at once (ArchiveBusy).
             let writer = try WriterLock.acquire(archive)
             defer { withExtendedLifetime(writer) {} }
+            // The only writer now: pack bytes a killed run appended are cut back (WriterRecovery).
+            WriterRecovery.reclaimPackTails(archive)
             return try run(plan, directory, WriteSession(pool: archive.database, held: nil), cancellation, progress, preview)
         }
         // Dry run: everything the writer does happens in one transaction that is rolled back, so
@@ -139,6 +141,7 @@ public final class Importer {
         let firstMessageID = try session.write { try Int64.fetchOne($0, sql: "SELECT COALESCE(MAX(id), 0) + 1 FROM message") ?? 1 }
         var ledger = RunLedger(run: runID, command: "import", status: "running", startedAt: startedAt)
         ledger.sources = plan.sources.count
+        ledger.skip(plan.skipped) // links inside the sources, never read (SymlinkPolicy)
 
         let filer = Filer(index: CRMIndex(directory))
         // --since/--until override rules.yaml's window.

@@ -3,6 +3,8 @@ import GRDB
 
 /// The account of one run: every item read is stored, a duplicate, excluded (why) or
 /// quarantined (why), so `read == stored + duplicate + excluded + quarantined` always holds.
+/// What the run found but deliberately did not read (symbolic links inside the sources, see
+/// `SymlinkPolicy`) is `skipped`, with reasons and paths: outside `read`, so outside the balance.
 public struct RunLedger: Sendable, Codable, Equatable {
     public var run: Int64
     public var command: String
@@ -21,19 +23,30 @@ public struct RunLedger: Sendable, Codable, Equatable {
     /// also in `excluded` (reason `noise`), so the balance holds either way.
     public var noise = 0
     public var noiseReasons: [String: Int] = [:]
+    /// Paths found in the sources and not read (never counted in `read`), by reason.
+    public var skipped = 0
+    public var skippedReasons: [String: Int] = [:]
+    /// The first `maxSkippedPaths` skipped paths, each with its reason.
+    public var skippedPaths: [SkippedPath] = []
     public var bytes: Int64 = 0
     public var sources = 0
     public var seconds: Double = 0
     public var error: String?
 
     enum CodingKeys: String, CodingKey {
-        case run, command, status, read, stored, duplicate, quarantined, excluded, noise, bytes, sources, seconds, error
+        case run, command, status, read, stored, duplicate, quarantined, excluded, noise, skipped, bytes, sources, seconds, error
         case startedAt = "started_at"
         case finishedAt = "finished_at"
         case quarantineReasons = "quarantine_reasons"
         case excludedReasons = "excluded_reasons"
         case noiseReasons = "noise_reasons"
+        case skippedReasons = "skipped_reasons"
+        case skippedPaths = "skipped_paths"
     }
+
+    /// Skipped paths kept one by one (the count and reasons cover all of them): a tree of a
+    /// million links must not make every commit of the ledger a million rows.
+    public static let maxSkippedPaths = 1000
 
     public init(run: Int64, command: String, status: String, startedAt: String) {
         self.run = run
@@ -46,6 +59,13 @@ public struct RunLedger: Sendable, Codable, Equatable {
 
     public var messagesPerSecond: Double { seconds > 0 ? Double(read) / seconds : 0 }
     public var megabytesPerSecond: Double { seconds > 0 ? Double(bytes) / 1_048_576 / seconds : 0 }
+
+    /// Counts what the planner found and did not read.
+    mutating func skip(_ paths: [SkippedPath]) {
+        skipped += paths.count
+        for path in paths { skippedReasons[path.reason, default: 0] += 1 }
+        skippedPaths += paths.prefix(max(0, Self.maxSkippedPaths - skippedPaths.count))
+    }
 
     mutating func count(_ outcome: ItemOutcome) {
         read += 1
@@ -102,6 +122,17 @@ public struct RunLedger: Sendable, Codable, Equatable {
                                arguments: [run, outcome, reason, count])
             }
         }
+        // Skipped counts by reason (outcome `skipped`) and each skipped path (outcome `skipped_path`,
+        // reason "PATH<TAB>REASON", count = its place in the list): run_reason holds them without a
+        // new column or table.
+        for (reason, count) in skippedReasons {
+            try db.execute(sql: "INSERT INTO run_reason (run, outcome, reason, count) VALUES (?, 'skipped', ?, ?)",
+                           arguments: [run, reason, count])
+        }
+        for (index, skippedPath) in skippedPaths.enumerated() {
+            try db.execute(sql: "INSERT OR IGNORE INTO run_reason (run, outcome, reason, count) VALUES (?, 'skipped_path', ?, ?)",
+                           arguments: [run, skippedPath.path + "\t" + skippedPath.reason, index])
+        }
     }
 
     /// Loads a run's ledger; the latest run when `run` is nil.
@@ -126,15 +157,25 @@ public struct RunLedger: Sendable, Codable, Equatable {
         if let finished = ledger.finishedAt, let start = Timestamp.parse(ledger.startedAt), let end = Timestamp.parse(finished) {
             ledger.seconds = end.timeIntervalSince(start)
         }
+        var skippedPaths: [(Int, SkippedPath)] = []
         for reason in try Row.fetchAll(db, sql: "SELECT outcome, reason, count FROM run_reason WHERE run = ?", arguments: [ledger.run]) {
             let outcome: String = reason["outcome"]
             switch outcome {
             case "quarantined": ledger.quarantineReasons[reason["reason"]] = reason["count"]
             case "noise": ledger.noiseReasons[reason["reason"]] = reason["count"]
+            case "skipped": ledger.skippedReasons[reason["reason"]] = reason["count"]
+            case "skipped_path":
+                let text: String = reason["reason"]
+                // Split at the last tab: a path may hold tabs, a reason never does.
+                let tab = text.lastIndex(of: "\t") ?? text.endIndex
+                let why = tab == text.endIndex ? "" : String(text[text.index(after: tab)...])
+                skippedPaths.append((reason["count"], SkippedPath(path: String(text[..<tab]), reason: why)))
             default: ledger.excludedReasons[reason["reason"]] = reason["count"]
             }
         }
         ledger.noise = ledger.noiseReasons.values.reduce(0, +)
+        ledger.skipped = ledger.skippedReasons.values.reduce(0, +)
+        ledger.skippedPaths = skippedPaths.sorted { $0.0 < $1.0 }.map(\.1)
         return ledger
     }
 }

@@ -4,9 +4,11 @@ import Glibc
 import Darwin
 #endif
 
-/// One directory entry, classified without following directory symlinks.
+/// One directory entry, classified without following symbolic links.
 struct DirectoryEntry: Sendable {
-    enum Kind: Sendable { case file, directory, symlinkToFile, symlinkToDirectory, other }
+    /// `symlink`: a symbolic link, whatever it points at (links inside a tree are never read; see
+    /// `SymlinkPolicy`).
+    enum Kind: Sendable { case file, directory, symlink, other }
     var name: String
     var kind: Kind
     /// False when the name is not valid UTF-8: `name` then spells its invalid bytes as
@@ -85,8 +87,8 @@ enum DirectoryListing {
             switch Int32(entry.pointee.d_type) {
             case Int32(DT_REG): kind = .file
             case Int32(DT_DIR): kind = .directory
-            case Int32(DT_LNK): kind = classify(path + "/" + name, follow: true, symlink: true)
-            case Int32(DT_UNKNOWN): kind = classify(path + "/" + name, follow: false, symlink: false)
+            case Int32(DT_LNK): kind = .symlink
+            case Int32(DT_UNKNOWN): kind = classify(path + "/" + name)
             default: kind = .other
             }
             result.append(DirectoryEntry(name: name, kind: kind, nameIsExact: exact))
@@ -109,19 +111,27 @@ enum DirectoryListing {
         return dir
     }
 
-    private static func classify(_ path: String, follow: Bool, symlink: Bool) -> DirectoryEntry.Kind {
+    private static func classify(_ path: String) -> DirectoryEntry.Kind {
         var info = stat()
-        if !follow {
-            guard FileSystemName.with(path, { lstat($0, &info) }) == 0 else { return .other }
-            if (info.st_mode & S_IFMT) == S_IFLNK { return classify(path, follow: true, symlink: true) }
-        } else {
-            guard FileSystemName.with(path, { stat($0, &info) }) == 0 else { return .other } // dangling link
-        }
+        guard FileSystemName.with(path, { lstat($0, &info) }) == 0 else { return .other }
         switch info.st_mode & S_IFMT {
-        case S_IFREG: return symlink ? .symlinkToFile : .file
-        case S_IFDIR: return symlink ? .symlinkToDirectory : .directory
+        case S_IFLNK: return .symlink
+        case S_IFREG: return .file
+        case S_IFDIR: return .directory
         default: return .other
         }
+    }
+
+    /// Whether `path` itself (not what a link there points at) is a directory.
+    static func isRealDirectory(_ path: String) -> Bool {
+        var info = stat()
+        return FileSystemName.with(path, { lstat($0, &info) }) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// Whether `path` itself is a symbolic link.
+    static func isSymlink(_ path: String) -> Bool {
+        var info = stat()
+        return FileSystemName.with(path, { lstat($0, &info) }) == 0 && (info.st_mode & S_IFMT) == S_IFLNK
     }
 
     /// Size and identity of a path (following symlinks), nil when it cannot be stat'ed.

@@ -24,19 +24,35 @@ final class FileByteStream {
     private(set) var offset: Int64 = 0
     /// The file's size when it was opened (of the compressed data for gzip).
     let size: Int64
+    /// Compressed bytes read from the file so far (gzip only).
+    private var compressedRead: Int64 = 0
 
-    /// Opens `path`; `gzip` decompresses as it reads.
+    /// The cap on what one gzip source may inflate to: past `bombFloor` bytes, no more than
+    /// `bombRatio` times the compressed bytes read. Mail compresses 3-10 times, and deflate
+    /// cannot pass about 1,030 times, which only long runs of one byte reach: a stream beyond
+    /// 200 times is a decompression bomb (a 10 MB file of zeros inflating to 10 GB), and reading
+    /// it would cost minutes for nothing. Messages returned before the cap stay valid; the rest
+    /// of the source is reported corrupt (quarantined with this reason). Each message is capped
+    /// on its own at `ReaderLimits.maxMessageBytes`.
+    static let bombRatio: Int64 = 200
+    static let bombFloor: Int64 = 1 << 30
+
+    /// Opens `path`; `gzip` decompresses as it reads. With `followLinks` false, a symbolic link
+    /// at `path` itself is refused (`O_NOFOLLOW`): files found inside a tree are never read
+    /// through a link (see `SymlinkPolicy`).
     /// - Throws: `SourceError.notFound` or `.unreadable`.
-    init(path: String, gzip: Bool) throws {
+    init(path: String, gzip: Bool, followLinks: Bool = true) throws {
         self.path = path
         var descriptor: Int32
         let name = FileSystemName.bytes(path)
         // O_NONBLOCK: a FIFO (or a file swapped for one after the directory was listed) must not
         // block the import forever waiting for a writer; it is refused below.
-        repeat { descriptor = open(name, O_RDONLY | O_CLOEXEC | O_NONBLOCK) } while descriptor < 0 && errno == EINTR
+        let flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | (followLinks ? 0 : O_NOFOLLOW)
+        repeat { descriptor = open(name, flags) } while descriptor < 0 && errno == EINTR
         guard descriptor >= 0 else {
             let code = errno
             if code == ENOENT { throw SourceError.notFound(path: path) }
+            if code == ELOOP && !followLinks { throw SourceError.unreadable(path: path, reason: "a symbolic link (not followed)") }
             throw SourceError.unreadable(path: path, reason: String(cString: strerror(code)))
         }
         var info = stat()
@@ -85,6 +101,7 @@ final class FileByteStream {
             if inputStart == inputEnd && !inputEOF {
                 inputStart = 0
                 inputEnd = try rawRead(into: input)
+                compressedRead += Int64(inputEnd)
                 if inputEnd == 0 { inputEOF = true }
             }
             let available = UnsafeRawBufferPointer(rebasing: input[inputStart..<inputEnd])
@@ -96,6 +113,11 @@ final class FileByteStream {
             }
             inputStart += result.consumed
             offset += Int64(result.produced)
+            if offset > Self.bombFloor && offset > Self.bombRatio * compressedRead {
+                finished = true
+                throw SourceError.corrupt(path: path, offset: offset, reason: "gzip data inflating to more than \(Self.bombRatio) times "
+                                          + "its compressed size (\(compressedRead) bytes became \(offset)): a decompression bomb; not read further")
+            }
             if result.produced > 0 { return result.produced }
             if inputEOF && inputStart == inputEnd {
                 do { try inflater.finish() } catch {

@@ -32,7 +32,7 @@ public struct MaildirReader: MessageReader {
             position += 1
             let bytes: [UInt8]
             do {
-                bytes = try MessageFileReader.read(path, limit: limit)
+                bytes = try MessageFileReader.read(path, limit: limit, followLinks: false)
             } catch SourceError.notFound {
                 var info = stat()
                 if lstat(FileSystemName.bytes(path), &info) == 0 && (info.st_mode & S_IFMT) == S_IFLNK {
@@ -52,19 +52,28 @@ public struct MaildirReader: MessageReader {
 
     /// The message files of a Maildir folder, cur/ before new/, each by name.
     static func messageFiles(in folderPath: String) throws -> [(path: String, name: String, exact: Bool)] {
+        try listing(in: folderPath).files
+    }
+
+    /// The message files of a Maildir folder, and the symbolic links in its cur/ and new/, which
+    /// are never read (`SymlinkPolicy`; the planner records them as skipped). A cur/ or new/ that
+    /// is itself a link is not entered (the planner records it from the folder's own listing).
+    static func listing(in folderPath: String) throws -> (files: [(path: String, name: String, exact: Bool)], links: [String]) {
         var result: [(String, String, Bool)] = []
+        var links: [String] = []
         var listed = false
         var lastError: Error? = nil
         for sub in ["cur", "new"] {
             let dir = folderPath + "/" + sub
-            guard DirectoryListing.isDirectory(dir) else { continue }
+            guard DirectoryListing.isRealDirectory(dir) else { continue }
             do {
                 for entry in try DirectoryListing.entries(dir) where !entry.name.hasPrefix(".") {
                     switch entry.kind {
-                    // .other (a FIFO, socket, dangling symlink) too: reading it fails without
-                    // blocking, and the ledger records it instead of the message silently missing.
-                    case .file, .symlinkToFile, .other: result.append((dir + "/" + entry.name, entry.name, entry.nameIsExact))
-                    default: continue
+                    // .other (a FIFO, socket) too: reading it fails without blocking, and the
+                    // ledger records it instead of the message silently missing.
+                    case .file, .other: result.append((dir + "/" + entry.name, entry.name, entry.nameIsExact))
+                    case .symlink: links.append(dir + "/" + entry.name)
+                    case .directory: continue
                     }
                 }
                 listed = true
@@ -73,7 +82,7 @@ public struct MaildirReader: MessageReader {
             }
         }
         if !listed, let lastError { throw lastError }
-        return result
+        return (result, links)
     }
 
     /// The standard flags of a Maildir file name's info part (`:2,FRS`, or `!2,` where ':' is not

@@ -43,15 +43,17 @@ public struct MboxReader: MessageReader {
     private let parser: MboxParser
 
     /// Opens `path` for reading. `mailbox` and `folder` are recorded in every message's location.
+    /// `followLinks` false refuses a symbolic link at `path` (a file found inside a tree).
     public init(path: String, gzip: Bool, mailbox: String, folder: String = "",
-                maxMessageBytes: Int = ReaderLimits.maxMessageBytes) throws {
+                maxMessageBytes: Int = ReaderLimits.maxMessageBytes, followLinks: Bool = true) throws {
         try self.init(path: path, gzip: gzip, mailbox: mailbox, folder: folder, maxMessageBytes: maxMessageBytes,
-                      windowBytes: FileByteStream.chunkSize * 2)
+                      windowBytes: FileByteStream.chunkSize * 2, followLinks: followLinks)
     }
 
     /// `windowBytes` is the scanning window; tests make it tiny to exercise every refill path.
-    init(path: String, gzip: Bool, mailbox: String, folder: String, maxMessageBytes: Int, windowBytes: Int) throws {
-        parser = try MboxParser(stream: FileByteStream(path: path, gzip: gzip),
+    init(path: String, gzip: Bool, mailbox: String, folder: String, maxMessageBytes: Int, windowBytes: Int,
+         followLinks: Bool = true) throws {
+        parser = try MboxParser(stream: FileByteStream(path: path, gzip: gzip, followLinks: followLinks),
                                 location: MessageLocation(mailbox: mailbox, path: path, folder: folder),
                                 limit: maxMessageBytes, window: windowBytes)
     }

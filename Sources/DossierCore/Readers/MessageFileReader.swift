@@ -5,26 +5,29 @@ public struct MessageFileReader: MessageReader {
     private let path: String
     private let location: MessageLocation
     private let limit: Int
+    private let followLinks: Bool
     private var done = false
 
+    /// - Parameter followLinks: false for a file found inside a tree (never read through a link).
     public init(path: String, mailbox: String, folder: String = "", flags: String = "",
-                maxMessageBytes: Int = ReaderLimits.maxMessageBytes) {
+                maxMessageBytes: Int = ReaderLimits.maxMessageBytes, followLinks: Bool = true) {
         self.path = path
         self.location = MessageLocation(mailbox: mailbox, path: path, folder: folder, flags: flags)
         self.limit = maxMessageBytes
+        self.followLinks = followLinks
     }
 
     public mutating func next() throws -> RawMessage? {
         guard !done else { return nil }
         done = true
-        return RawMessage(bytes: try Self.read(path, limit: limit), location: location)
+        return RawMessage(bytes: try Self.read(path, limit: limit, followLinks: followLinks), location: location)
     }
 
     /// The bytes of `path`, gunzipped when they start with the gzip magic.
     /// - Throws: `SourceError.tooLarge` beyond `limit` (before or after decompression),
     ///   `.unreadable`, `.notFound`, `.corrupt` for bad gzip data.
-    static func read(_ path: String, limit: Int) throws -> [UInt8] {
-        let plain = try FileByteStream(path: path, gzip: false)
+    static func read(_ path: String, limit: Int, followLinks: Bool = true) throws -> [UInt8] {
+        let plain = try FileByteStream(path: path, gzip: false, followLinks: followLinks)
         let size = plain.size
         if size > Int64(limit) { throw SourceError.tooLarge(path: path, offset: nil, limit: limit) }
         guard let raw = try plain.readAll(limit: limit, sizeHint: Int(size)) else {

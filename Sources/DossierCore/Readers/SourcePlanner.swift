@@ -31,6 +31,10 @@ public struct MessageSource: Sendable, Hashable {
     /// Files that hold one message each: the listed files of a Maildir folder, 1 for a message
     /// file, 0 for an mbox.
     public var messageFiles: Int
+    /// False for a file found inside a directory tree: it is opened with `O_NOFOLLOW`, so a file
+    /// swapped for a symbolic link after planning is refused, not followed (`SymlinkPolicy`).
+    /// A path given on the command line is followed.
+    public var followsLinks = true
 
     public init(kind: Kind, path: String, mailbox: String, folder: String, gzip: Bool, byteSize: Int64, messageFiles: Int? = nil) {
         self.kind = kind
@@ -49,15 +53,17 @@ public struct MessageSource: Sendable, Hashable {
     public func openReader() throws -> any MessageReader {
         switch kind {
         case .mbox:
-            return try MboxReader(path: path, gzip: gzip, mailbox: mailbox, folder: folder)
+            return try MboxReader(path: path, gzip: gzip, mailbox: mailbox, folder: folder, followLinks: followsLinks)
         case .maildirFolder:
             return try MaildirReader(folderPath: path, mailbox: mailbox, folder: folder)
         case .messageFile:
             // Gzip is recognised by its magic bytes when the file is read.
-            return MessageFileReader(path: path, mailbox: mailbox, folder: folder)
+            return MessageFileReader(path: path, mailbox: mailbox, folder: folder, followLinks: followsLinks)
         case .maildirMessage:
+            // A file of a Maildir's cur/ or new/ (the drop folder hands over each): never through a link.
             let name = path.split(separator: "/").last.map(String.init) ?? path
-            return MessageFileReader(path: path, mailbox: mailbox, folder: folder, flags: MaildirReader.flags(fromFileName: name))
+            return MessageFileReader(path: path, mailbox: mailbox, folder: folder, flags: MaildirReader.flags(fromFileName: name),
+                                     followLinks: false)
         }
     }
 }
@@ -98,6 +104,9 @@ public struct SourcePlan: Sendable {
     public var sources: [MessageSource]
     /// How the paths given map to mailboxes, in plan order (one entry per mailbox-naming path).
     public var mappings: [MailboxMapping] = []
+    /// What the walk found and deliberately did not read: symbolic links inside the trees
+    /// (`SymlinkPolicy`), each with its reason. The run's ledger counts them as skipped.
+    public var skipped: [SkippedPath]
     public var totalBytes: Int64 { sources.reduce(0) { $0 + $1.byteSize } }
     /// A floor on the messages the sources hold, for sizing filters before reading: one per
     /// message file and one per 2 KiB of mbox (mail is larger).
@@ -105,9 +114,10 @@ public struct SourcePlan: Sendable {
         sources.reduce(0) { $0 + $1.messageFiles + ($1.kind == .mbox ? Int($1.byteSize / 2048) : 0) }
     }
 
-    public init(sources: [MessageSource], mappings: [MailboxMapping] = []) {
+    public init(sources: [MessageSource], mappings: [MailboxMapping] = [], skipped: [SkippedPath] = []) {
         self.sources = sources
         self.mappings = mappings
+        self.skipped = skipped
     }
 }
 
@@ -146,10 +156,12 @@ public struct SourcePlan: Sendable {
 /// - **--folders GLOB**: fnmatch(3) without FNM_PATHNAME on the folder name (so `Clients/*` also
 ///   matches `Clients/A/B`); it filters folders found inside directories. Files given directly on
 ///   the command line are always read: the user named them.
-/// - **Symlinks**: a path given on the command line is followed. Inside directories, symlinks to
-///   files are read (Maildir tools use them) but symlinks to directories are not followed: that
-///   keeps a walk inside the tree the user named, and makes loops impossible. A directory reached
-///   twice (bind mounts) is read once.
+/// - **Symlinks**: a path given on the command line is followed (the user named it). Inside the
+///   tree it leads to, no symbolic link is read or followed, to a file or a directory, inside the
+///   tree or out of it: each is recorded in `SourcePlan.skipped` with its reason (`SymlinkPolicy`).
+///   That keeps every read inside the tree the user named, reads each file once (under its own
+///   name), and makes loops impossible. A Maildir's `cur/` or `new/` that is a link is not entered.
+///   A directory reached twice (bind mounts) is read once.
 public enum SourcePlanner {
     /// - Parameters:
     ///   - paths: files and directories given on the command line.
@@ -176,6 +188,11 @@ public enum SourcePlanner {
         for path in absolute {
             guard let info = DirectoryListing.info(path) else { continue }
             if info.isDirectory {
+                // Links inside are judged against where the named path really is.
+                guard case .success(let root) = SymlinkPolicy.realPath(path) else {
+                    throw SourceError.unreadable(path: path, reason: "its real path cannot be resolved")
+                }
+                walk.root = root
                 walk.visited.insert(DirectoryID(device: info.device, inode: info.inode))
                 if let mailbox {
                     walk.mappings.append(MailboxMapping(path: path, mailbox: mailbox, rule: .option))
@@ -196,7 +213,7 @@ public enum SourcePlanner {
                 walk.file(path, size: info.size, mailbox: name, folder: "", filtered: false)
             }
         }
-        return SourcePlan(sources: walk.sources, mappings: walk.mappings)
+        return SourcePlan(sources: walk.sources, mappings: walk.mappings, skipped: walk.skipped)
     }
 
     /// The checks `plan` makes of the paths it is given, without walking them: each exists, is a
@@ -237,8 +254,9 @@ public enum SourcePlanner {
         return [".mbox", ".mbx", ".mbox.gz", ".mbx.gz"].contains { lower.hasSuffix($0) }
     }
 
+    /// A directory with a real (not linked) `cur/` or `new/`.
     static func isMaildir(_ path: String) -> Bool {
-        DirectoryListing.isDirectory(path + "/cur") || DirectoryListing.isDirectory(path + "/new")
+        DirectoryListing.isRealDirectory(path + "/cur") || DirectoryListing.isRealDirectory(path + "/new")
     }
 
     static func absolutePath(_ path: String) -> String {
@@ -304,7 +322,10 @@ private struct Walk {
     let measuringMaildirs: Bool
     var sources: [MessageSource] = []
     var mappings: [MailboxMapping] = []
+    var skipped: [SkippedPath] = []
     var visited: Set<DirectoryID> = []
+    /// The real path of the command-line directory being walked.
+    var root = "/"
 
     init(mailbox: String?, globs: [String], measuringMaildirs: Bool) {
         self.mailbox = mailbox
@@ -329,8 +350,16 @@ private struct Walk {
             folderName = folder.isEmpty ? stem : folder + "/" + stem
         }
         if filtered && !SourcePlanner.folderMatches(folderName, globs: globs) { return }
-        sources.append(MessageSource(kind: mbox ? .mbox : .messageFile, path: path, mailbox: mailbox,
-                                     folder: folderName, gzip: gzip, byteSize: size))
+        var source = MessageSource(kind: mbox ? .mbox : .messageFile, path: path, mailbox: mailbox,
+                                   folder: folderName, gzip: gzip, byteSize: size)
+        // Only files found inside a tree are `filtered`; a file named on the command line is followed.
+        source.followsLinks = !filtered
+        sources.append(source)
+    }
+
+    /// A symbolic link found inside the tree: never read, recorded with why.
+    mutating func skipLink(_ path: String) {
+        skipped.append(SkippedPath(path: path, reason: SymlinkPolicy.reason(forLinkAt: path, root: root)))
     }
 
     /// A plain directory given on the command line without `--mailbox`: a folder of mailboxes
@@ -347,7 +376,9 @@ private struct Walk {
         for entry in entries where !entry.name.hasPrefix(".") {
             let path = directory + "/" + entry.name
             switch entry.kind {
-            case .file, .symlinkToFile:
+            case .symlink:
+                skipLink(path)
+            case .file:
                 let size = DirectoryListing.info(path)?.size ?? 0
                 let isMbox = SourcePlanner.sniff(path).mbox || (size == 0 && SourcePlanner.hasMboxExtension(entry.name))
                 if isMbox {
@@ -355,6 +386,8 @@ private struct Walk {
                     mappings.append(MailboxMapping(path: path, mailbox: name, rule: .entry))
                     guard SourcePlanner.folderMatches("", globs: globs) else { continue }
                     file(path, size: size, mailbox: name, folder: "", filtered: false)
+                    // Found inside the tree: never opened through a link swapped in after the walk.
+                    if let last = sources.indices.last, sources[last].path == path { sources[last].followsLinks = false }
                 } else {
                     mapLoose(&self)
                     file(path, size: size, mailbox: own, folder: "", filtered: true)
@@ -372,8 +405,6 @@ private struct Walk {
                 guard SourcePlanner.folderMatches("", globs: globs) else { continue }
                 mapLoose(&self)
                 sources.append(MessageSource(kind: .messageFile, path: path, mailbox: own, folder: "", gzip: false, byteSize: 0))
-            case .symlinkToDirectory:
-                continue
             }
         }
     }
@@ -395,7 +426,7 @@ private struct Walk {
             let path = directory + "/" + entry.name
             let childRelative = relative.isEmpty ? entry.name : relative + "/" + entry.name
             switch entry.kind {
-            case .file, .symlinkToFile:
+            case .file:
                 file(path, size: DirectoryListing.info(path)?.size ?? 0, mailbox: mailbox, folder: relative, filtered: true)
             case .directory:
                 guard enter(path) else { continue }
@@ -410,8 +441,9 @@ private struct Walk {
                 // something the user gave.
                 guard SourcePlanner.folderMatches(relative, globs: globs) else { continue }
                 sources.append(MessageSource(kind: .messageFile, path: path, mailbox: mailbox, folder: relative, gzip: false, byteSize: 0))
-            case .symlinkToDirectory:
-                continue
+            case .symlink:
+                guard SourcePlanner.folderMatches(relative, globs: globs) else { continue }
+                skipLink(path)
             }
         }
     }
@@ -428,7 +460,8 @@ private struct Walk {
                 looseFiles(in: folder.path, mailbox: mailbox, folder: folder.name)
                 continue
             }
-            let files = (try? MaildirReader.messageFiles(in: folder.path)) ?? []
+            let (files, links) = (try? MaildirReader.listing(in: folder.path)) ?? ([], [])
+            for link in links { skipLink(link) }
             let size = measuringMaildirs ? files.reduce(Int64(0)) { $0 + (DirectoryListing.info($1.path)?.size ?? 0) } : 0
             sources.append(MessageSource(kind: .maildirFolder, path: folder.path, mailbox: mailbox,
                                          folder: folder.name, gzip: false, byteSize: size, messageFiles: files.count))
@@ -441,8 +474,11 @@ private struct Walk {
     /// that are not mail) is better than silently leaving mail behind.
     private mutating func looseFiles(in directory: String, mailbox: String, folder: String) {
         guard let entries = try? DirectoryListing.entries(directory) else { return }
-        for entry in entries where (entry.kind == .file || entry.kind == .symlinkToFile) && !SourcePlanner.isMaildirMetadata(entry.name) {
+        for entry in entries where !SourcePlanner.isMaildirMetadata(entry.name) {
             let path = directory + "/" + entry.name
+            // Links here (a linked cur/, a linked subfolder, a linked file) are never followed.
+            if entry.kind == .symlink { skipLink(path); continue }
+            guard entry.kind == .file else { continue }
             file(path, size: DirectoryListing.info(path)?.size ?? 0, mailbox: mailbox, folder: folder, filtered: true)
         }
     }

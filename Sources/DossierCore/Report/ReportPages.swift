@@ -116,6 +116,7 @@ public enum ReportPages {
                     ("duplicate", HTMLCell.grouped(ledger.duplicate)), ("excluded", HTMLCell.grouped(ledger.excluded)),
                     ("quarantined", HTMLCell.grouped(ledger.quarantined)),
                     ("noise", HTMLCell.grouped(ledger.noise) + " (included above: in stored when kept flagged, in excluded when only counted)"),
+                    ("skipped", HTMLCell.grouped(ledger.skipped) + " (found in the sources and not read: not in read)"),
                     ("sources", HTMLCell.grouped(ledger.sources)),
                     ("throughput", String(format: "%.1f MB in %.2f s (%.0f msg/s, %.1f MB/s)", Double(ledger.bytes) / 1_048_576, ledger.seconds,
                                     ledger.messagesPerSecond, ledger.megabytesPerSecond)),
@@ -123,7 +124,8 @@ public enum ReportPages {
                    + (ledger.error.map { [("error", $0)] } ?? []))
         let reasons = HTMLTable([.init("Outcome"), .init("Reason"), .init("Messages", numeric: true)], caption: "By reason")
         var rows: [[HTMLCell]] = []
-        for (outcome, counts) in [("excluded", ledger.excludedReasons), ("quarantined", ledger.quarantineReasons), ("noise", ledger.noiseReasons)] {
+        for (outcome, counts) in [("excluded", ledger.excludedReasons), ("quarantined", ledger.quarantineReasons), ("noise", ledger.noiseReasons),
+                                 ("skipped", ledger.skippedReasons)] {
             for (reason, count) in counts.sorted(by: { $0.key < $1.key }) { rows.append([HTMLCell(outcome), HTMLCell(reason), HTMLCell(count)]) }
         }
         page.table(reasons, rows: rows, empty: "Nothing excluded, quarantined or noise.")
@@ -133,6 +135,10 @@ public enum ReportPages {
             [HTMLCell("\(entry.mailbox): \(entry.path)", classes: ["path"]), HTMLCell(entry.offset.map(String.init) ?? "-"),
              HTMLCell(entry.reason, classes: ["nowrap"]), HTMLCell(entry.size), HTMLCell(entry.keptAs ?? "-", classes: ["path"])]
         }, empty: "No input of this run was quarantined.")
+        page.heading("Skipped (not read)")
+        let skippedTable = HTMLTable([.init("Path"), .init("Reason")])
+        page.table(skippedTable, rows: ledger.skippedPaths.map { [HTMLCell($0.path, classes: ["path"]), HTMLCell($0.reason)] },
+                   empty: "Nothing found in the sources was left unread.")
         return page.render()
     }
 
@@ -141,10 +147,11 @@ public enum ReportPages {
         var page = HTMLPage(title: "Runs", subtitle: "\(ledgers.count) run\(ledgers.count == 1 ? "" : "s") of this archive")
         let table = HTMLTable([.init("Run", numeric: true), .init("Command"), .init("Started"), .init("Status"), .init("Read", numeric: true),
                                .init("Stored", numeric: true), .init("Duplicate", numeric: true), .init("Excluded", numeric: true),
-                               .init("Quarantined", numeric: true), .init("Noise", numeric: true)])
+                               .init("Quarantined", numeric: true), .init("Noise", numeric: true), .init("Skipped", numeric: true)])
         page.table(table, rows: ledgers.map { ledger in
             [HTMLCell(String(ledger.run)), HTMLCell(ledger.command), HTMLCell(ledger.startedAt), HTMLCell(ledger.status), HTMLCell(ledger.read),
-             HTMLCell(ledger.stored), HTMLCell(ledger.duplicate), HTMLCell(ledger.excluded), HTMLCell(ledger.quarantined), HTMLCell(ledger.noise)]
+             HTMLCell(ledger.stored), HTMLCell(ledger.duplicate), HTMLCell(ledger.excluded), HTMLCell(ledger.quarantined), HTMLCell(ledger.noise),
+             HTMLCell(ledger.skipped)]
         }, empty: "This archive has no runs yet.")
         return page.render()
     }

@@ -55,6 +55,8 @@ public struct ArchiveRepairer: Sendable {
                 throw VerificationError.archiveBusy("packs were written by Dossier processes that still run (pid \(live.map(String.init).joined(separator: ", "))), "
                                                     + "perhaps an import by an older Dossier; try again when they have finished")
             }
+            // Alone with the archive: runs still "running" belong to processes that are gone.
+            _ = try WriterRecovery.markInterruptedRuns(archive.database, by: "verify --repair")
             var verifier = ArchiveVerifier(archive: archive, workers: workers)
             verifier.holdsExclusiveLock = true
             let before = try verifier.verify()

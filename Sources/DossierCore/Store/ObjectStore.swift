@@ -201,6 +201,9 @@ public enum StoreError: Error, CustomStringConvertible {
     case io(path: String, errno: Int32)
     case missingObject(path: String)
     case notAnArchive(path: String, reason: String)
+    /// A command that writes was pointed at an archive it cannot write (a read-only mount, a
+    /// WORM share, a DVD, files without write permission).
+    case readOnly(path: String, reason: String)
     case noSuchMessage(String)
     case ambiguousKey(String, matches: Int)
 
@@ -209,6 +212,9 @@ public enum StoreError: Error, CustomStringConvertible {
         case .io(let path, let code): return "\(path): \(String(cString: strerror(code)))"
         case .missingObject(let path): return "archive object missing: \(path)"
         case .notAnArchive(let path, let reason): return "\(path) is not a usable Dossier archive: \(reason)"
+        case .readOnly(let path, let reason):
+            return "the archive \(path) cannot be written (\(reason)); this command writes to it. search, show, report, why, thread, "
+                + "client, export and verify --archive (without --repair) work on a read-only archive"
         case .noSuchMessage(let key): return "no message with key \(key)"
         case .ambiguousKey(let key, let matches): return "key prefix \(key) matches \(matches) messages; give more characters"
         }
