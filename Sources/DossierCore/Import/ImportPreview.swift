@@ -155,10 +155,10 @@ extension Importer {
         try SourcePlanner.checkPaths(options.paths)
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("dossier-dry-run-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: scratch) }
-        // The archive (and its database connections) must be gone before the folder is removed.
-        return try { () throws -> RunLedger in
-            let archive = try Archive.open(at: scratch, create: true)
-            return try Importer(archive: archive, options: options).run(cancellation: cancellation, progress: progress, preview: preview)
-        }()
+        // Closed explicitly: a connection still open when the folder is removed (a checkpointer's,
+        // a pool's reader) would re-create -wal/-shm files in it, or keep it from going.
+        let archive = try Archive.open(at: scratch, create: true)
+        defer { try? archive.database.close() }
+        return try Importer(archive: archive, options: options).run(cancellation: cancellation, progress: progress, preview: preview)
     }
 }
