@@ -264,6 +264,25 @@ final class ArchiveSafetyTests: XCTestCase {
         XCTAssertEqual(withoutSQLiteCompanions(fileState(archive)), before)
     }
 
+    /// An archive from an older Dossier (here: the last migration undone) where it can be written
+    /// is upgraded by the first read command, which then works: updating Dossier must not make
+    /// `search` fail until someone runs an import.
+    func testAReadCommandUpgradesAnOlderWritableArchive() throws {
+        let dir = try TemporaryDirectory()
+        let (archive, _) = try populatedArchive(dir)
+        let last = try XCTUnwrap(Schema.migrator.migrations.last)
+        let queue = try DatabaseQueue(path: archive + "/" + Archive.databaseName)
+        try queue.write { db in
+            try db.execute(sql: "DROP TABLE waiting_reply")
+            try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = ?", arguments: [last])
+        }
+        try queue.close()
+        XCTAssertTrue(try Archive.needsUpgrade(archive + "/" + Archive.databaseName))
+        let search = try DossierCLI.run(["report", "run", "--archive", archive, "--json"])
+        XCTAssertEqual(search.status, 0, search.stderr)
+        XCTAssertFalse(try Archive.needsUpgrade(archive + "/" + Archive.databaseName))
+    }
+
     /// The read path opens SQLite read-only: a write through it is refused by SQLite itself, so no
     /// read command can write even by mistake (this binds root too).
     func testTheReadOnlyOpenRefusesWrites() throws {

@@ -100,6 +100,14 @@ public final class Archive: Sendable {
             // the last commits, and an import is idempotent, so re-running it repairs that.
             try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -\(Archive.cacheKiB); PRAGMA temp_store = MEMORY")
         }
+        // An archive from before this Dossier's migrations, where it can be written: upgraded
+        // once by a read-write open, so that read commands keep working after an update. On
+        // media that cannot be written it stays as it is, and the check below says what to do.
+        if readOnly && databaseInfo.st_size > 0 && ArchiveContent.whyNotWritable(root: root, database: databasePath) == nil
+            && (try? Self.needsUpgrade(databasePath)) == true {
+            let upgraded = try open(at: root, create: false, access: .readWrite)
+            try? upgraded.database.close()
+        }
         var openPath = databasePath
         if readOnly {
             switch ArchiveContent.readOnlyOpen(root: root, database: databasePath) {
@@ -171,4 +179,17 @@ public final class Archive: Sendable {
             guard fsync(fd) == 0 else { throw StoreError.io(path: file, errno: errno) }
         }
     }
+
+    /// Whether the database holds Dossier's tables but not all of this version's migrations.
+    static func needsUpgrade(_ databasePath: String) throws -> Bool {
+        var peek = Configuration()
+        peek.readonly = true
+        let queue = try DatabaseQueue(path: databasePath, configuration: peek)
+        defer { try? queue.close() }
+        return try queue.read { db in
+            let migrator = Schema.migrator
+            return try !migrator.appliedIdentifiers(db).isEmpty && !migrator.hasCompletedMigrations(db) && !migrator.hasBeenSuperseded(db)
+        }
+    }
+
 }
