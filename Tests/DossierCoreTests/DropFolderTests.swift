@@ -110,6 +110,19 @@ final class DropFolderTests: XCTestCase {
         XCTAssertEqual(DropFolder.suffixed("README", 2), "README-2")
     }
 
+    func testAnArchiveKeptInsideTheDropFolderIsNotMail() throws {
+        let dir = try TemporaryDirectory()
+        let drop = dir.sub("drop")
+        try write(drop + "/alice/a.eml", makeMessage(id: "a@x"))
+        let first = try runDrop(drop, archive: drop + "/archive")
+        XCTAssertEqual(first.ledger.read, 1)
+        try write(drop + "/alice/b.eml", makeMessage(id: "b@x"))
+        let second = try runDrop(drop, archive: drop + "/archive")
+        XCTAssertEqual(second.ledger.read, 1, "the archive's own files were read as mail: \(second.left)")
+        XCTAssertEqual(second.quarantined, [])
+        XCTAssertTrue(FileManager.default.fileExists(atPath: drop + "/archive/" + Archive.databaseName))
+    }
+
     func testAFileStillBeingWrittenWaits() throws {
         let dir = try TemporaryDirectory()
         let drop = dir.sub("drop")

@@ -55,6 +55,8 @@ public struct DropFolder: Sendable {
     public let root: String
     /// Seconds a file's size and modification time must stay the same to be taken.
     public var settleSeconds: Double
+    /// Directories never read as mail: the archive, when it is kept inside the drop folder.
+    public var excluding: [String] = []
 
     /// Names the two folders Dossier keeps inside the drop folder.
     public static let reservedNames: Set<String> = [Bin.processed.rawValue, Bin.quarantine.rawValue]
@@ -79,6 +81,7 @@ public struct DropFolder: Sendable {
         for entry in try DirectoryListing.entries(root).sorted(by: { Array($0.name.utf8).lexicographicallyPrecedes(Array($1.name.utf8)) }) {
             let path = root + "/" + entry.name
             if Self.reservedNames.contains(entry.name) && entry.kind == .directory { continue }
+            if excluding.contains(path) { continue }
             if let reason = Self.inProgressReason(entry.name) {
                 left.append(Left(file: entry.name, reason: reason))
                 continue
@@ -97,7 +100,8 @@ public struct DropFolder: Sendable {
             // named after it, a loose message file belongs to the mailbox named after DIR.
             let plan: SourcePlan
             do {
-                plan = try SourcePlanner.plan(paths: [path], mailbox: entry.kind == .directory ? entry.name : nil, measuringMaildirs: true)
+                plan = try SourcePlanner.plan(paths: [path], mailbox: entry.kind == .directory ? entry.name : nil, excluding: excluding,
+                                              measuringMaildirs: true)
             } catch {
                 left.append(Left(file: entry.name, reason: "\(error)"))
                 continue

@@ -51,6 +51,8 @@ public enum DropImport {
                            now: Date = Date()) throws -> DropReport {
         let writer = try WriterLock.acquire(archive)
         defer { withExtendedLifetime(writer) {} }
+        var drop = drop
+        drop.excluding.append(archive.path)
         let (found, skipped) = try drop.scan()
         let (ready, unsettled) = drop.settled(found)
         var importOptions = options
