@@ -81,7 +81,9 @@ enum FuzzTargets {
         for entry in list {
             _ = entry.domain
             _ = entry.normalized
-            guard isPlainAddress(entry.address) else { continue }
+            // Addresses holding encoded-word syntax are left out: the lexer keeps `=?...?=` whole
+            // even glued to address text (MimeKit's loose mode), so such junk need not round-trip.
+            guard isPlainAddress(entry.address), !entry.address.contains("=?") else { continue }
             let again = AddressParser.parse(Array(entry.address.utf8))
             require(again.count == 1 && again[0].address.lowercased() == entry.address.lowercased(),
                     "\(entry.address) re-parsed as \(again)")

@@ -24,15 +24,24 @@ guard arguments.count >= 2 else {
 if arguments[1] == "--seeds" {
     exit(SeedExtractor.run(Array(arguments.dropFirst(2))))
 }
-guard let target = FuzzTargets.all[arguments[1]] else {
-    FileHandle.standardError.write("unknown target \(arguments[1])\n".data(using: .utf8)!)
+// The target is the first argument, or DOSSIER_FUZZ_TARGET when libFuzzer runs the binary again
+// itself (-minimize_crash, -fork, -merge) with only its own flags; the variable is set for those.
+var passed = Array(arguments.dropFirst(2))
+var name = arguments[1]
+if FuzzTargets.all[name] == nil, let inherited = ProcessInfo.processInfo.environment["DOSSIER_FUZZ_TARGET"] {
+    name = inherited
+    passed = Array(arguments.dropFirst(1))
+}
+guard let target = FuzzTargets.all[name] else {
+    FileHandle.standardError.write("unknown target \(name)\n".data(using: .utf8)!)
     exit(2)
 }
+setenv("DOSSIER_FUZZ_TARGET", name, 1)
 FuzzTargets.selected = target
 
 // argv for libFuzzer: the program name, then everything after the target name.
 var driverArguments: [UnsafeMutablePointer<CChar>?] = [strdup(arguments[0])]
-for argument in arguments.dropFirst(2) { driverArguments.append(strdup(argument)) }
+for argument in passed { driverArguments.append(strdup(argument)) }
 driverArguments.append(nil)
 var argc = CInt(driverArguments.count - 1)
 let status = driverArguments.withUnsafeMutableBufferPointer { buffer -> CInt in
