@@ -123,6 +123,26 @@ final class DropFolderTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: drop + "/archive/" + Archive.databaseName))
     }
 
+    /// A folder name in Latin-1, as old Windows exports write them: the file moves to processed/
+    /// under the same bytes (the move makes its directories through the readers' escapes).
+    func testAFolderNameThatIsNotUTF8MovesUnderItsOwnBytes() throws {
+        let dir = try TemporaryDirectory()
+        let drop = dir.sub("drop")
+        try FileManager.default.createDirectory(atPath: drop + "/alice", withIntermediateDirectories: true)
+        let folder = Array((drop + "/alice/Caf").utf8) + [0xE9]
+        XCTAssertEqual(mkdir(folder.map { CChar(bitPattern: $0) } + [0], 0o755), 0)
+        let file = folder + Array("/a.eml".utf8)
+        let fd = open(file.map { CChar(bitPattern: $0) } + [0], O_WRONLY | O_CREAT, 0o644)
+        let text = Array(makeMessage(id: "latin@x").utf8)
+        XCTAssertEqual(text.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }, text.count)
+        close(fd)
+        let report = try runDrop(drop, archive: dir.sub("archive"))
+        XCTAssertEqual(report.ledger.stored, 1)
+        XCTAssertEqual(report.processed.count, 1, "\(report.left)")
+        let moved = Array((drop + "/processed/\(day)/alice/Caf").utf8) + [0xE9] + Array("/a.eml".utf8)
+        XCTAssertEqual(access(moved.map { CChar(bitPattern: $0) } + [0], F_OK), 0)
+    }
+
     func testAFileStillBeingWrittenWaits() throws {
         let dir = try TemporaryDirectory()
         let drop = dir.sub("drop")

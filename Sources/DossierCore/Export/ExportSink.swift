@@ -184,11 +184,8 @@ private func makeParents(_ path: String) throws {
     }
 }
 
-/// fsync of the directory holding `path`, so a rename into it survives a power loss.
+/// fsync of the directory holding `path`, so a rename into it survives a power loss (best
+/// effort: the export is complete either way, only its durability is at stake).
 private func syncDirectory(of path: String) {
-    let parent = URL(fileURLWithPath: path).deletingLastPathComponent().path
-    let fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-    guard fd >= 0 else { return }
-    fsync(fd)
-    close(fd)
+    try? DurableFiles.syncParent(of: path)
 }

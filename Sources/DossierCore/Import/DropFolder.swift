@@ -200,7 +200,7 @@ public struct DropFolder: Sendable {
         let name = item.relative.split(separator: "/").last.map(String.init) ?? item.relative
         let binRelative = bin.rawValue + "/" + day + (relativeDirectory.isEmpty ? "" : "/" + relativeDirectory)
         let directory = root + "/" + binRelative
-        try Self.makeDirectories(directory)
+        try DurableFiles.makeDirectories(directory)
         var candidate = name
         var n = 1
         while Self.status(directory + "/" + candidate) != nil || (reason != nil && Self.status(directory + "/" + candidate + ".reason") != nil) {
@@ -210,7 +210,7 @@ public struct DropFolder: Sendable {
         let target = directory + "/" + candidate
         try FaultPoint.check(.beforeDropMove)
         if let reason {
-            try Self.writeDurably(directory + "/" + candidate + ".reason", Array((reason + "\n").utf8))
+            try DurableFiles.write(directory + "/" + candidate + ".reason", Array((reason + "\n").utf8))
         }
         // One atomic rename, so that a kill never leaves the file in both places (a link and an
         // unlink would, and the next run would read it again). It cannot replace a file that
@@ -219,8 +219,8 @@ public struct DropFolder: Sendable {
             FileSystemName.bytes(target).withUnsafeBufferPointer { to in rename(from.baseAddress!, to.baseAddress!) }
         }
         guard renamed == 0 else { throw StoreError.io(path: target, errno: errno) }
-        try Self.syncDirectory(directory)
-        try Self.syncDirectory(String(source[..<(source.lastIndex(of: "/") ?? source.endIndex)]))
+        try DurableFiles.syncDirectory(directory)
+        try DurableFiles.syncParent(of: source)
         try FaultPoint.check(.afterDropMove)
         return binRelative + "/" + candidate
     }
@@ -251,45 +251,5 @@ public struct DropFolder: Sendable {
         let type = info.st_mode & S_IFMT
         return Status(isRegular: type == S_IFREG, isLink: type == S_IFLNK, size: Int64(info.st_size),
                       modified: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec))
-    }
-
-    static func makeDirectories(_ path: String) throws {
-        var built = ""
-        for part in path.split(separator: "/") {
-            built += "/" + part
-            if mkdir(built, 0o755) != 0 && errno != EEXIST { throw StoreError.io(path: built, errno: errno) }
-        }
-    }
-
-    static func syncDirectory(_ path: String) throws {
-        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw StoreError.io(path: path, errno: errno) }
-        defer { close(fd) }
-        guard fsync(fd) == 0 else { throw StoreError.io(path: path, errno: errno) }
-    }
-
-    /// Writes a small file whole and durably: a temporary name, fsync, rename, fsync the directory.
-    static func writeDurably(_ path: String, _ bytes: [UInt8]) throws {
-        let temporary = path + ".tmp-\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw StoreError.io(path: temporary, errno: errno) }
-        var done = 0
-        while done < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, $0.count - done) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                let code = errno
-                close(fd)
-                unlink(temporary)
-                throw StoreError.io(path: path, errno: code)
-            }
-            done += n
-        }
-        let synced = fsync(fd) == 0
-        let code = errno
-        close(fd)
-        guard synced else { unlink(temporary); throw StoreError.io(path: path, errno: code) }
-        guard rename(temporary, path) == 0 else { let code = errno; unlink(temporary); throw StoreError.io(path: path, errno: code) }
-        try syncDirectory(String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)]))
     }
 }

@@ -106,13 +106,13 @@ public enum DropImport {
     /// Writes the report as JSON into `reports/`, whole or not at all.
     static func save(_ report: DropReport, archive: Archive, now: Date) throws -> String {
         let folder = archive.path + "/" + reportsFolder
-        try DropFolder.makeDirectories(folder)
+        try DurableFiles.makeDirectories(folder)
         let name = "import-\(stampFormatter.string(from: now))-run\(report.ledger.run).json"
         var saved = report
         saved.savedAs = reportsFolder + "/" + name
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try DropFolder.writeDurably(folder + "/" + name, Array(try encoder.encode(saved)) + [10])
+        try DurableFiles.write(folder + "/" + name, Array(try encoder.encode(saved)) + [10])
         return reportsFolder + "/" + name
     }
 

@@ -143,10 +143,7 @@ struct PackCompactor {
     }
 
     private func syncDirectory() throws {
-        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw StoreError.io(path: directory, errno: errno) }
-        defer { close(fd) }
-        guard fsync(fd) == 0 else { throw StoreError.io(path: directory, errno: errno) }
+        try DurableFiles.syncDirectory(directory)
     }
 
     private static func readExactly(_ fd: Int32, _ buffer: inout [UInt8], _ length: Int, at offset: Int64, path: String) throws {
