@@ -90,18 +90,9 @@ struct Import: ParsableCommand {
             let cancellation = CancellationFlag()
             let interrupt = InterruptHandler { cancellation.cancel() }
             defer { interrupt.restore() }
-            let bar = (!quiet && !json && stderrIsTerminal) ? ProgressBar() : nil
-            // Not on a terminal (cron, a systemd service): periodic one-line summaries in the log.
-            let log = (!quiet && !stderrIsTerminal) ? ProgressLog(command: "import") : nil
-            var progress: ((ImportProgress) -> Void)?
-            if let bar {
-                progress = { bar.update($0) }
-            } else if let log {
-                progress = { log.update($0) }
-            }
-            // No progress callback: the importer then skips sizing Maildir files for it.
-            let ledger = try importer.run(cancellation: cancellation, progress: progress)
-            bar?.finish()
+            let display = progressDisplay()
+            let ledger = try importer.run(cancellation: cancellation, progress: display.update)
+            display.finish()
             return ledger
         }
         if json {
@@ -120,6 +111,21 @@ struct Import: ParsableCommand {
 }
 
 extension Import {
+    /// A progress bar on a terminal; not on one (cron, a systemd service), periodic one-line
+    /// summaries in the log; nothing with --quiet. No update callback means no display: the
+    /// importer then skips sizing Maildir files for it.
+    func progressDisplay() -> (update: ((ImportProgress) -> Void)?, finish: () -> Void) {
+        if !quiet && !json && stderrIsTerminal {
+            let bar = ProgressBar()
+            return ({ bar.update($0) }, { bar.finish() })
+        }
+        if !quiet && !stderrIsTerminal {
+            let log = ProgressLog(command: "import")
+            return ({ log.update($0) }, {})
+        }
+        return (nil, {})
+    }
+
     /// The library's options from the command line.
     func importOptions() throws -> ImportOptions {
         var options = ImportOptions(paths: paths)

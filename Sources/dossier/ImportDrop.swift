@@ -12,10 +12,10 @@ extension Import {
             let cancellation = CancellationFlag()
             let interrupt = InterruptHandler { cancellation.cancel() }
             defer { interrupt.restore() }
-            let bar = (!quiet && !json && stderrIsTerminal) ? ProgressBar() : nil
+            let display = progressDisplay()
             let report = try DropImport.run(archive: archive, drop: folder, options: try importOptions(),
-                                            cancellation: cancellation, progress: bar.map { bar in { bar.update($0) } })
-            bar?.finish()
+                                            cancellation: cancellation, progress: display.update)
+            display.finish()
             return report
         }
         if json {
